@@ -1,0 +1,37 @@
+# The two commands of the README: `make run` and `make test`. Both start a
+# private Postgres and Redis under .minishop/ (or use DATABASE_URL/REDIS_URL).
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+export MINISHOP_DATA_DIR ?= $(CURDIR)/.minishop
+
+.PHONY: run test build vet bench services-up services-down clean
+
+## build: the minishop binary in bin/
+build:
+	$(GO) build -trimpath -o bin/minishop ./cmd/minishop
+
+## run: Postgres + Redis + migrations + demo data + server, worker and sandbox; Ctrl-C stops all
+run: build
+	@scripts/run.sh
+
+## test: the whole test suite against real Postgres and Redis
+test:
+	@scripts/test.sh
+
+## bench: benchmarks that print figures (not part of `make test`)
+bench:
+	@MINISHOP_PG_FAST=1 scripts/services.sh up --quiet
+	@. "$(MINISHOP_DATA_DIR)/env" && $(GO) test -run '^$$' -bench . -benchmem ./...
+
+vet:
+	$(GO) vet ./...
+
+services-up:
+	@scripts/services.sh up
+
+services-down:
+	@scripts/services.sh down
+
+clean:
+	rm -rf bin

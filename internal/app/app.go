@@ -1,0 +1,179 @@
+// Package app wires Minishop together: it opens Postgres and Redis, builds the
+// services and the HTTP router, and is what every command and the end-to-end
+// tests start from. Nothing here is global; main owns the App.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynqmon"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	"github.com/minishop/minishop/internal/config"
+	"github.com/minishop/minishop/internal/db"
+	"github.com/minishop/minishop/internal/errs"
+	"github.com/minishop/minishop/internal/httpx"
+	"github.com/minishop/minishop/internal/outbox"
+	"github.com/minishop/minishop/internal/vault"
+	"github.com/minishop/minishop/tenant"
+	"github.com/minishop/minishop/worker"
+)
+
+// AppRole is the database role servers and workers run as.
+const AppRole = "minishop_app"
+
+// App is a running Minishop's dependencies.
+type App struct {
+	Cfg       *config.Config
+	Log       *slog.Logger
+	DB        *gorm.DB
+	Redis     *redis.Client
+	RedisOpt  asynq.RedisConnOpt
+	Queue     *asynq.Client
+	Inspector *asynq.Inspector
+	Keys      *vault.Keyring
+	Resolver  *tenant.Resolver
+	Tenants   *tenant.Service
+	Registry  *prometheus.Registry
+}
+
+// NewLogger builds the process logger from the configuration.
+func NewLogger(cfg *config.Config) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// New connects to Postgres (as AppRole) and Redis and builds the services.
+// cfg.MasterKey must be set.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error) {
+	keys, err := vault.New(cfg.MasterKey)
+	if err != nil {
+		return nil, fmt.Errorf("MINISHOP_MASTER_KEY: %w", err)
+	}
+	g, err := db.Open(ctx, cfg.DatabaseURL, db.Options{Role: AppRole})
+	if err != nil {
+		return nil, err
+	}
+	ropt, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		db.Close(g)
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	ropt.DialTimeout, ropt.ReadTimeout, ropt.WriteTimeout = 3*time.Second, 3*time.Second, 3*time.Second
+	rdb := redis.NewClient(ropt)
+	aopt, err := asynq.ParseRedisURI(cfg.RedisURL)
+	if err != nil {
+		db.Close(g)
+		rdb.Close()
+		return nil, fmt.Errorf("REDIS_URL: %w", err)
+	}
+	a := &App{Cfg: cfg, Log: log, DB: g, Redis: rdb, RedisOpt: aopt, Keys: keys,
+		Queue: asynq.NewClient(aopt), Inspector: asynq.NewInspector(aopt), Registry: prometheus.NewRegistry()}
+	a.Resolver = tenant.NewResolver(g, rdb, cfg.BaseDomain, cfg.TenantCacheTTL, 100_000, log)
+	a.Tenants = tenant.NewService(g, keys, a.Resolver, cfg.SandboxURL, log)
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		worker.NewQueueCollector(a.Inspector))
+	return a, nil
+}
+
+// Close releases connections.
+func (a *App) Close() {
+	a.Queue.Close()
+	a.Inspector.Close()
+	a.Redis.Close()
+	db.Close(a.DB)
+}
+
+// Relay returns an outbox relay feeding this app's queues.
+func (a *App) Relay() *outbox.Relay {
+	return &outbox.Relay{DB: a.DB, Enqueuer: a.Queue, Log: a.Log, ListenURL: a.Cfg.DatabaseURL}
+}
+
+// WorkerMux returns the task handlers.
+func (a *App) WorkerMux() *asynq.ServeMux {
+	return worker.Mux(worker.Deps{DB: a.DB, Tenants: a.Tenants, Log: a.Log})
+}
+
+// Checks reports the reachability of each dependency ("ok" or the error).
+func (a *App) Checks(ctx context.Context) (map[string]string, bool) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	out := map[string]string{"postgres": "ok", "redis": "ok"}
+	ok := true
+	if err := db.SQL(a.DB).PingContext(ctx); err != nil {
+		out["postgres"], ok = "unreachable: "+err.Error(), false
+	}
+	if err := a.Redis.Ping(ctx).Err(); err != nil {
+		out["redis"], ok = "unreachable: "+err.Error(), false
+	}
+	return out, ok
+}
+
+// Router builds the HTTP handler of `serve`.
+func (a *App) Router() http.Handler {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	_ = r.SetTrustedProxies(nil) // client IPs come from the socket unless configured otherwise
+	r.Use(httpx.RequestID(), httpx.Recover(a.Log), httpx.AccessLog(a.Log), httpx.NewMetrics(a.Registry).Handler(),
+		httpx.BodyLimit(a.Cfg.BodyLimit), httpx.Timeout(a.Cfg.RequestTimeout))
+	r.NoRoute(httpx.NoRoute)
+	r.NoMethod(httpx.NoMethod)
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", func(c *gin.Context) {
+		checks, ok := a.Checks(c.Request.Context())
+		if !ok {
+			httpx.Error(c, errs.E(errs.Unavailable, "not_ready", "a dependency is unreachable").WithDetails(checks))
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": checks})
+	})
+	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})))
+
+	th := tenant.NewHandler(a.Tenants)
+	th.RegisterStorefront(r.Group("/api/v1", a.Resolver.Storefront()))
+
+	admin := r.Group("/api/admin/v1", a.operatorOnly())
+	th.RegisterPlatform(admin.Group("/platform"))
+	th.RegisterAdmin(admin.Group("/tenants/:slug", a.Resolver.Admin()))
+
+	if a.Cfg.Dev {
+		mon := asynqmon.New(asynqmon.Options{RootPath: "/platform/queues", RedisConnOpt: a.RedisOpt, ReadOnly: true})
+		r.Any("/platform/queues/*any", gin.WrapH(mon))
+		r.GET("/platform/queues", gin.WrapH(mon))
+	}
+	return r
+}
+
+// operatorOnly guards the admin API until sign-in exists: it is open in dev
+// mode only, for the local developer.
+func (a *App) operatorOnly() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !a.Cfg.Dev {
+			httpx.Error(c, errs.E(errs.Unauthorized, "unauthorized", "sign-in is required for the admin API"))
+			return
+		}
+		c.Next()
+	}
+}
+
+// HTTPServer wraps h with the server-side timeouts.
+func HTTPServer(addr string, h http.Handler) *http.Server {
+	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 90 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+}

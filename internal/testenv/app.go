@@ -1,0 +1,212 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/minishop/minishop/internal/app"
+	"github.com/minishop/minishop/internal/config"
+	"github.com/minishop/minishop/internal/sandbox"
+	"github.com/minishop/minishop/worker"
+)
+
+// Env is a running Minishop for a test: its own database and Redis, the
+// sandbox on a real port, and the HTTP API on another.
+type Env struct {
+	Cfg     *config.Config
+	App     *app.App
+	API     *httptest.Server
+	Sandbox *httptest.Server
+	Logs    *Buffer // everything the app logged
+}
+
+// Buffer is a goroutine-safe log sink.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write implements io.Writer.
+func (b *Buffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String returns what was written.
+func (b *Buffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// Config returns a configuration for a test: fresh database and Redis, a
+// random master key and sandbox seed, base domain "shop.test".
+func Config(t testing.TB) *config.Config {
+	t.Helper()
+	cfg, err := config.FromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.DatabaseURL = DatabaseURL(t)
+	cfg.RedisURL = RedisURL(t)
+	cfg.BaseDomain = "shop.test"
+	cfg.MasterKey = randomBytes(32)
+	cfg.SandboxSeed = randomBytes(32)
+	cfg.Dev = false
+	cfg.DataDir = t.TempDir()
+	return cfg
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// New starts an Env. modify, if given, adjusts the configuration first.
+func New(t testing.TB, modify ...func(*config.Config)) *Env {
+	t.Helper()
+	cfg := Config(t)
+	for _, m := range modify {
+		m(cfg)
+	}
+	return Start(t, cfg)
+}
+
+// Start starts an Env on cfg (whose database must be migrated: Config's is).
+func Start(t testing.TB, cfg *config.Config) *Env {
+	t.Helper()
+	logs := &Buffer{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	sb, err := sandbox.New(sandbox.Options{Seed: cfg.SandboxSeed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbSrv := httptest.NewServer(sb.Handler())
+	t.Cleanup(sbSrv.Close)
+	cfg.SandboxURL = sbSrv.URL
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lctx, lcancel := context.WithCancel(context.Background())
+	go a.Resolver.Listen(lctx)
+	api := httptest.NewServer(a.Router())
+	t.Cleanup(func() {
+		api.Close()
+		lcancel()
+		a.Close()
+	})
+	return &Env{Cfg: cfg, App: a, API: api, Sandbox: sbSrv, Logs: logs}
+}
+
+// StartWorker runs the worker and the relay until the test ends (or stop).
+func (e *Env) StartWorker(t testing.TB) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := worker.Server(e.App.RedisOpt, 10, 5*time.Second, e.App.Log)
+	relay := e.App.Relay()
+	relay.Poll = 200 * time.Millisecond
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := worker.Run(ctx, srv, e.App.WorkerMux(), relay); err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	}()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// Response is a decoded HTTP response.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v, failing the test if it is not JSON.
+func (r *Response) JSON(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("response %d is not JSON: %v: %s", r.Status, err, r.Body)
+	}
+}
+
+// ErrorCode returns error.code of a JSON error body ("" if none).
+func (r *Response) ErrorCode() string {
+	var b struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	_ = json.Unmarshal(r.Body, &b)
+	return b.Error.Code
+}
+
+// Do sends a request to the API with the given Host (empty: the base domain)
+// and body (string, []byte, or any value encoded as JSON; nil for none).
+func (e *Env) Do(t testing.TB, method, host, path string, body any, headers ...string) *Response {
+	t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, e.API.URL+path, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if host == "" {
+		host = e.Cfg.BaseDomain
+	}
+	req.Host = host
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// Eventually polls cond every 50ms until it holds or timeout passes. For
+// waiting on asynchronous work, never for measuring speed.
+func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up after %s waiting for: %s", timeout, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,113 @@
+// Package worker runs Minishop's background work on asynq: the outbox relay
+// that feeds the queues, and the handlers, each a few lines that call into
+// tenant/, shop/ or billing/. Business rules never live here.
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"gorm.io/gorm"
+
+	"github.com/minishop/minishop/internal/outbox"
+	"github.com/minishop/minishop/internal/scope"
+	"github.com/minishop/minishop/tenant"
+)
+
+// Queues and their weights: a critical task is picked six times as often as a
+// low one, and no queue starves.
+var Queues = map[string]int{outbox.QueueCritical: 6, outbox.QueueDefault: 3, outbox.QueueLow: 1}
+
+// Deps are what the handlers need.
+type Deps struct {
+	DB      *gorm.DB
+	Tenants *tenant.Service
+	Log     *slog.Logger
+}
+
+// Mux routes each task kind to its handler.
+func Mux(d Deps) *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.Handle(tenant.TaskProvision, tenantTask(d, d.Tenants.Provision))
+	return mux
+}
+
+// tenantTask adapts a tenant-scoped handler: it decodes the outbox envelope,
+// scopes the context to its tenant and request id, and passes the task id
+// the handler uses for its once-only marker.
+func tenantTask(d Deps, fn func(ctx context.Context, taskID string) error) asynq.HandlerFunc {
+	return func(ctx context.Context, t *asynq.Task) error {
+		var env outbox.Envelope
+		if err := json.Unmarshal(t.Payload(), &env); err != nil || env.TenantID <= 0 {
+			// Retrying cannot fix a malformed payload.
+			return fmt.Errorf("task %s: bad payload: %v: %w", t.Type(), err, asynq.SkipRetry)
+		}
+		taskID, _ := asynq.GetTaskID(ctx)
+		ctx = scope.WithTenant(ctx, env.TenantID)
+		ctx = scope.WithRequestID(ctx, env.RequestID)
+		start := time.Now()
+		err := fn(ctx, taskID)
+		if err == nil {
+			if derr := outbox.Done(ctx, d.DB, env.OutboxID); derr != nil {
+				d.Log.WarnContext(ctx, "task done but not recorded; it may be offered again, harmlessly", "task_id", taskID, "err", derr)
+			}
+		}
+		d.Log.InfoContext(ctx, "task", "type", t.Type(), "task_id", taskID, "tenant_id", env.TenantID,
+			"request_id", env.RequestID, "ms", time.Since(start).Milliseconds(), "err", err)
+		return err
+	}
+}
+
+// Server returns the asynq server. On shutdown it waits up to grace for
+// running tasks, then hands the rest back to the queue.
+func Server(r asynq.RedisConnOpt, concurrency int, grace time.Duration, log *slog.Logger) *asynq.Server {
+	return asynq.NewServer(r, asynq.Config{
+		Concurrency:     concurrency,
+		Queues:          Queues,
+		ShutdownTimeout: grace,
+		Logger:          asynqLogger{log},
+		LogLevel:        asynq.WarnLevel,
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			retried, _ := asynq.GetRetryCount(ctx)
+			max, _ := asynq.GetMaxRetry(ctx)
+			id, _ := asynq.GetTaskID(ctx)
+			lvl := slog.LevelWarn
+			if retried >= max || errors.Is(err, asynq.SkipRetry) {
+				lvl = slog.LevelError // archived: visible in `minishop tasks list` and the queue UI
+			}
+			log.Log(ctx, lvl, "task failed", "type", t.Type(), "task_id", id, "retry", retried, "max_retry", max, "err", err)
+		}),
+	})
+}
+
+// Run runs the relay and the task server until ctx ends, then shuts down
+// gracefully.
+func Run(ctx context.Context, srv *asynq.Server, mux *asynq.ServeMux, relay *outbox.Relay) error {
+	if err := srv.Start(mux); err != nil {
+		return fmt.Errorf("starting the worker: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = relay.Run(ctx)
+	}()
+	<-ctx.Done()
+	<-done
+	srv.Shutdown()
+	return nil
+}
+
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...), "component", "asynq") }
+func (a asynqLogger) Fatal(args ...any) {
+	a.l.Error(fmt.Sprint(args...), "component", "asynq", "fatal", true)
+}
