@@ -73,6 +73,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		db.Close(g)
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
+	redis.SetLogger(redisLogger{log}) // go-redis has one logger per process
 	ropt.DialTimeout, ropt.ReadTimeout, ropt.WriteTimeout = 3*time.Second, 3*time.Second, 3*time.Second
 	rdb := redis.NewClient(ropt)
 	aopt, err := asynq.ParseRedisURI(cfg.RedisURL)
@@ -176,4 +177,13 @@ func (a *App) operatorOnly() gin.HandlerFunc {
 func HTTPServer(addr string, h http.Handler) *http.Server {
 	return &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
 		WriteTimeout: 90 * time.Second, IdleTimeout: 120 * time.Second, MaxHeaderBytes: 64 << 10}
+}
+
+// redisLogger routes go-redis's own messages (dial retries while Redis is
+// down, for instance) to the debug level: outages are reported once, by
+// /readyz and the callers that fail, not once per retry.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "redis")
 }

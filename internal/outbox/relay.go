@@ -37,18 +37,7 @@ type Relay struct {
 // Run relays until ctx ends. Enqueue failures (Redis down) leave rows unsent
 // and are retried with backoff; nothing is lost.
 func (r *Relay) Run(ctx context.Context) error {
-	if r.Batch == 0 {
-		r.Batch = 100
-	}
-	if r.Poll == 0 {
-		r.Poll = time.Second
-	}
-	if r.MaxRetry == 0 {
-		r.MaxRetry = 25
-	}
-	if r.Redeliver == 0 {
-		r.Redeliver = 2 * time.Minute
-	}
+	r.defaults()
 	nextSweep := time.Now().Add(r.Redeliver / 2)
 	wake := make(chan struct{}, 1)
 	if r.ListenURL != "" {
@@ -123,6 +112,21 @@ func (r *Relay) listen(ctx context.Context, wake chan<- struct{}) {
 	}
 }
 
+func (r *Relay) defaults() {
+	if r.Batch == 0 {
+		r.Batch = 100
+	}
+	if r.Poll == 0 {
+		r.Poll = time.Second
+	}
+	if r.MaxRetry == 0 {
+		r.MaxRetry = 25
+	}
+	if r.Redeliver == 0 {
+		r.Redeliver = 2 * time.Minute
+	}
+}
+
 type row struct {
 	ID        int64
 	TenantID  *int64
@@ -134,6 +138,7 @@ type row struct {
 
 // Flush relays one batch and reports how many rows it marked sent.
 func (r *Relay) Flush(ctx context.Context) (int, error) {
+	r.defaults()
 	sent := 0
 	var enqErr error
 	err := r.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
@@ -155,7 +160,7 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 			return nil
 		}
 		sent = len(ids)
-		return tx.Exec(`UPDATE outbox SET sent_at = now() WHERE id = ANY(?)`, ids).Error
+		return tx.Exec(`UPDATE outbox SET sent_at = now() WHERE id IN ?`, ids).Error
 	})
 	if err != nil {
 		return 0, err
@@ -166,6 +171,7 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 // Sweep offers asynq again every task sent more than Redeliver ago whose
 // handler has not reported success, and reports how many it offered.
 func (r *Relay) Sweep(ctx context.Context) (int, error) {
+	r.defaults()
 	offered := 0
 	err := r.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var rows []row
@@ -185,7 +191,7 @@ func (r *Relay) Sweep(ctx context.Context) (int, error) {
 		if offered == 0 {
 			return nil
 		}
-		return tx.Exec(`UPDATE outbox SET sent_at = now() WHERE id = ANY(?)`, ids).Error
+		return tx.Exec(`UPDATE outbox SET sent_at = now() WHERE id IN ?`, ids).Error
 	})
 	return offered, err
 }

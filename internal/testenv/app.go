@@ -16,6 +16,7 @@ import (
 
 	"github.com/minishop/minishop/internal/app"
 	"github.com/minishop/minishop/internal/config"
+	"github.com/minishop/minishop/internal/outbox"
 	"github.com/minishop/minishop/internal/sandbox"
 	"github.com/minishop/minishop/worker"
 )
@@ -114,12 +115,16 @@ func Start(t testing.TB, cfg *config.Config) *Env {
 }
 
 // StartWorker runs the worker and the relay until the test ends (or stop).
-func (e *Env) StartWorker(t testing.TB) (stop func()) {
+// tune, if given, adjusts the relay first.
+func (e *Env) StartWorker(t testing.TB, tune ...func(*outbox.Relay)) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	srv := worker.Server(e.App.RedisOpt, 10, 5*time.Second, e.App.Log)
 	relay := e.App.Relay()
 	relay.Poll = 200 * time.Millisecond
+	for _, f := range tune {
+		f(relay)
+	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
