@@ -70,8 +70,16 @@ func Server(r asynq.RedisConnOpt, concurrency int, grace time.Duration, log *slo
 		Concurrency:     concurrency,
 		Queues:          Queues,
 		ShutdownTimeout: grace,
-		Logger:          asynqLogger{log},
-		LogLevel:        asynq.WarnLevel,
+		// A task whose worker died (lease expired) did not fail: run it again
+		// soon instead of backing off as for an error.
+		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
+			if errors.Is(err, asynq.ErrLeaseExpired) {
+				return time.Second
+			}
+			return asynq.DefaultRetryDelayFunc(n, err, t)
+		},
+		Logger:   asynqLogger{log},
+		LogLevel: asynq.WarnLevel,
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			retried, _ := asynq.GetRetryCount(ctx)
 			max, _ := asynq.GetMaxRetry(ctx)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -76,7 +77,7 @@ retries is archived: it stays visible here and can be re-run with
 				default:
 					return fmt.Errorf("--state must be archived, retry, pending, active, scheduled or completed")
 				}
-				if err != nil && err != asynq.ErrQueueNotFound {
+				if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
 					return err
 				}
 				for _, t := range ts {
@@ -115,7 +116,7 @@ succeed changes nothing.`,
 				total := 0
 				for _, q := range queuesOf(queue) {
 					n, err := in.RunAllArchivedTasks(q)
-					if err != nil && err != asynq.ErrQueueNotFound {
+					if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
 						return err
 					}
 					total += n

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,6 +30,9 @@ type Env struct {
 	API     *httptest.Server
 	Sandbox *httptest.Server
 	Logs    *Buffer // everything the app logged
+	// SandboxDelay slows every sandbox response by this many nanoseconds,
+	// to catch work in the middle.
+	SandboxDelay *atomic.Int64
 }
 
 // Buffer is a goroutine-safe log sink.
@@ -94,7 +98,12 @@ func Start(t testing.TB, cfg *config.Config) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sbSrv := httptest.NewServer(sb.Handler())
+	delay := &atomic.Int64{}
+	sbh := sb.Handler()
+	sbSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Duration(delay.Load()))
+		sbh.ServeHTTP(w, r)
+	}))
 	t.Cleanup(sbSrv.Close)
 	cfg.SandboxURL = sbSrv.URL
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -111,7 +120,7 @@ func Start(t testing.TB, cfg *config.Config) *Env {
 		lcancel()
 		a.Close()
 	})
-	return &Env{Cfg: cfg, App: a, API: api, Sandbox: sbSrv, Logs: logs}
+	return &Env{Cfg: cfg, App: a, API: api, Sandbox: sbSrv, Logs: logs, SandboxDelay: delay}
 }
 
 // StartWorker runs the worker and the relay until the test ends (or stop).
