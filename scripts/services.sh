@@ -213,7 +213,7 @@ pg_prepare_layout() {
         mkdir -p "$FALLBACK_ROOT" "$PG_BASE"
         chmod 755 "$FALLBACK_ROOT" "$PG_BASE"
         printf '%s\n' "$DATA" >"$PG_BASE/origin"
-        install -d -m 700 -o "$PG_SYSTEM_USER" "$PG_BASE/pg"
+        install -d -m 700 -o "$PG_SYSTEM_USER" -g "$PG_SYSTEM_USER" "$PG_BASE/pg"
         ln -sfn "$PG_BASE/pg" "$DATA/pg"
         ln -sfn "$PG_BASE/pg.log" "$DATA/pg.log"
       fi
@@ -316,24 +316,55 @@ pg_running_pid() {
   echo "$pid"
 }
 
-# Backends of a killed postmaster keep the shared memory attached for a moment
-# and postgres refuses to start until they are gone: wait, then kill them.
-pg_wait_orphans() {
-  local real i p found
-  real="$(realpath "$PGDATA_DIR")"
+# Print "pid state" of live processes whose name matches regex $1 and whose
+# working directory is $2 ("live") or $2 after it was deleted ("deleted").
+# postgres and redis-server chdir into their data folder, so this finds them
+# even without a usable pidfile. Uses builtins only (no fork per process).
+procs_in_dir() {
+  local re="$1" dir="$2" p comm cwd
+  for p in /proc/[0-9]*; do
+    comm=""
+    read -r comm 2>/dev/null <"$p/comm" || continue
+    [[ "$comm" =~ $re ]] || continue
+    pid_alive "${p#/proc/}" || continue
+    cwd="$(readlink "$p/cwd" 2>/dev/null)" || continue
+    if [[ "$cwd" == "$dir" ]]; then
+      echo "${p#/proc/} live"
+    elif [[ "$cwd" == "$dir (deleted)" ]]; then
+      echo "${p#/proc/} deleted"
+    fi
+  done
+}
+
+# Stop processes left behind by a crash or by deleting the data folder while
+# they ran. Those with a deleted cwd get signal $3 at once; the others (e.g.
+# backends of a kill -9'd postmaster, which keep the shared memory attached
+# and make a new postmaster refuse to start) get 10s to exit, then $3, then KILL.
+stop_leftovers() {
+  local re="$1" dir="$2" sig="$3" what="$4" i pid state
+  local -a live deleted
   for ((i = 0; i < 100; i++)); do
-    found=()
-    for p in /proc/[0-9]*; do
-      case "$(cat "$p/comm" 2>/dev/null)" in postgres | postmaster) ;; *) continue ;; esac
-      [[ "$(readlink "$p/cwd" 2>/dev/null)" == "$real" ]] && found+=("${p#/proc/}")
-    done
-    ((${#found[@]} == 0)) && return 0
-    ((i == 0)) && info "waiting for ${#found[@]} leftover postgres process(es) to exit"
-    ((i == 50)) && { kill -QUIT "${found[@]}" 2>/dev/null || true; }
-    ((i == 80)) && { kill -KILL "${found[@]}" 2>/dev/null || true; }
+    live=()
+    deleted=()
+    while read -r pid state; do
+      if [[ "$state" == deleted ]]; then deleted+=("$pid"); else live+=("$pid"); fi
+    done < <(procs_in_dir "$re" "$dir")
+    ((${#live[@]} + ${#deleted[@]} == 0)) && return 0
+    if ((${#deleted[@]} > 0)); then
+      ((i == 0)) && info "stopping $what whose data folder was deleted (pid ${deleted[*]})"
+      kill "-$sig" "${deleted[@]}" 2>/dev/null || true
+    fi
+    ((i == 0 && ${#live[@]} > 0)) && info "waiting for leftover $what process(es) ${live[*]} to exit"
+    ((i == 50 && ${#live[@]} > 0)) && { kill "-$sig" "${live[@]}" 2>/dev/null || true; }
+    ((i >= 80)) && { kill -KILL "${live[@]}" "${deleted[@]}" 2>/dev/null || true; }
     sleep 0.2
   done
-  die "leftover postgres processes still running: ${found[*]}"
+  die "leftover $what processes still running: ${live[*]} ${deleted[*]}"
+}
+
+pg_wait_orphans() {
+  # SIGQUIT = immediate shutdown for a postmaster, quick exit for a backend.
+  stop_leftovers '^(postgres|postmaster)$' "$(realpath -m "$PGDATA_DIR")" QUIT postgres
 }
 
 pg_ready() {
@@ -478,16 +509,22 @@ pg_status() {
 redis_cli() { redis-cli -h 127.0.0.1 -p "$1" "${@:2}"; }
 redis_ping() { [[ "$(redis_cli "$1" ping 2>/dev/null)" == PONG ]]; }
 
-# Print the pid of our redis-server (pidfile + live process whose cwd is our dir).
+# Print the pid of our redis-server: the pidfile's pid if it is a live
+# redis-server working in our dir, else any redis-server working in our dir.
 redis_running_pid() {
-  local pid cwd
+  local pid cwd state dir
+  dir="$(realpath -m "$REDIS_DIR")"
   pid="$(cat "$REDIS_PIDFILE" 2>/dev/null || true)"
-  pid_alive "$pid" || return 1
-  [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == redis-server* ]] || return 1
-  if cwd="$(readlink "/proc/$pid/cwd" 2>/dev/null)"; then
-    [[ "$cwd" == "$(realpath "$REDIS_DIR")" ]] || return 1
+  if pid_alive "$pid" && [[ "$(cat "/proc/$pid/comm" 2>/dev/null)" == redis-server* ]]; then
+    if ! cwd="$(readlink "/proc/$pid/cwd" 2>/dev/null)" || [[ "$cwd" == "$dir" ]]; then
+      echo "$pid"
+      return 0
+    fi
   fi
-  echo "$pid"
+  while read -r pid state; do
+    [[ "$state" == live ]] && echo "$pid" && return 0
+  done < <(procs_in_dir '^redis-server' "$dir")
+  return 1
 }
 
 # Port the running instance was started with (from the config it was started with).
@@ -541,6 +578,9 @@ redis_up() {
     fi
   fi
   redis_write_conf
+  if ! redis_running_pid >/dev/null; then
+    stop_leftovers '^redis-server' "$(realpath -m "$REDIS_DIR")" TERM redis-server
+  fi
   if pid="$(redis_running_pid)"; then
     info "Redis already running (pid $pid)"
   elif redis_ping "$REDIS_PORT"; then
@@ -660,10 +700,13 @@ cmd_up() {
 }
 
 cmd_down() {
-  [[ -d "$DATA" ]] || {
-    info "nothing to stop ($DATA does not exist)"
+  if [[ ! -d "$DATA" ]]; then
+    # Deleted while running? Stop what still runs from the deleted folders.
+    stop_leftovers '^(postgres|postmaster)$' "$DATA/pg" QUIT postgres
+    stop_leftovers '^redis-server' "$DATA/redis" TERM redis-server
+    info "nothing else to stop ($DATA does not exist)"
     return 0
-  }
+  fi
   take_lock
   pg_down
   redis_down

@@ -296,6 +296,9 @@ func TestDevModeRunsEverythingAndStopsCleanly(t *testing.T) {
 		if n := strings.Count(body, `"slug":`); n != 3 {
 			t.Fatalf("round %d: %d demo tenants, want 3 (no duplicates on a second run): %s", round, n, body)
 		}
+		if code, _ := get(t, base+"/platform/queues", ""); code != 200 {
+			t.Fatalf("round %d: the queue monitor is not served in dev mode: %d", round, code)
+		}
 		if !strings.Contains(p.out.String(), "nordic-skin.localhost") {
 			t.Fatalf("dev must print how to reach the demo shop:\n%s", p.out.String())
 		}

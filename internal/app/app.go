@@ -46,6 +46,7 @@ type App struct {
 	Resolver  *tenant.Resolver
 	Tenants   *tenant.Service
 	Registry  *prometheus.Registry
+	metrics   *httpx.Metrics
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -86,6 +87,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Queue: asynq.NewClient(aopt), Inspector: asynq.NewInspector(aopt), Registry: prometheus.NewRegistry()}
 	a.Resolver = tenant.NewResolver(g, rdb, cfg.BaseDomain, cfg.TenantCacheTTL, 100_000, log)
 	a.Tenants = tenant.NewService(g, keys, a.Resolver, cfg.SandboxURL, log)
+	a.metrics = httpx.NewMetrics(a.Registry)
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		worker.NewQueueCollector(a.Inspector))
 	return a, nil
@@ -125,12 +127,12 @@ func (a *App) Checks(ctx context.Context) (map[string]string, bool) {
 }
 
 // Router builds the HTTP handler of `serve`.
-func (a *App) Router() http.Handler {
+func (a *App) Router() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	_ = r.SetTrustedProxies(nil) // client IPs come from the socket unless configured otherwise
-	r.Use(httpx.RequestID(), httpx.Recover(a.Log), httpx.AccessLog(a.Log), httpx.NewMetrics(a.Registry).Handler(),
+	r.Use(httpx.RequestID(), httpx.Recover(a.Log), httpx.AccessLog(a.Log), a.metrics.Handler(),
 		httpx.BodyLimit(a.Cfg.BodyLimit), httpx.Timeout(a.Cfg.RequestTimeout))
 	r.NoRoute(httpx.NoRoute)
 	r.NoMethod(httpx.NoMethod)
