@@ -14,6 +14,9 @@
 #   MINISHOP_DATA_DIR      data folder (default: <repo>/.minishop)
 #   DATABASE_URL           use this PostgreSQL server instead of a private one
 #   REDIS_URL              use this Redis server instead of a private one
+#                          (URLs naming 127.0.0.1/localhost and the private
+#                          port are taken as the private service, so an
+#                          exported env file does not turn it "external")
 #   MINISHOP_PG_PORT       private PostgreSQL port (default 54329, 127.0.0.1 only)
 #   MINISHOP_REDIS_PORT    private Redis port (default 63799, 127.0.0.1 only)
 #   MINISHOP_PG_FAST=1     fsync=off, synchronous_commit=off (tests; unsafe on crash)
@@ -82,7 +85,7 @@ have() { command -v "$1" >/dev/null 2>&1; }
 is_root() { [[ "$(id -u)" -eq 0 ]]; }
 shell_quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 mask_url() { sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#' <<<"$1"; }
-# A pid is alive if it exists and is not a zombie (PID 1 here may reap late).
+# A pid is alive if it exists and is not a zombie (a container init may reap late).
 pid_alive() {
   local st
   [[ "$1" =~ ^[0-9]+$ ]] || return 1
@@ -151,7 +154,7 @@ as_pg() {
   elif have runuser; then
     (cd / && runuser -u "$PG_OS_USER" -- "$@")
   else
-    (cd / && su -s /bin/sh "$PG_OS_USER" -c "$(printf '%q ' "$@")")
+    (cd / && su -s /bin/bash "$PG_OS_USER" -c "$(printf '%q ' "$@")")
   fi
 }
 
@@ -258,7 +261,7 @@ pg_init() {
   {
     echo "---- initdb $(date -u +%FT%TZ)"
     as_pg "$PGBIN/initdb" -D "$PGDATA_DIR" -U "$PG_ROLE" --auth=trust -E UTF8 \
-      --locale="$locale" --no-instructions
+      --locale="$locale"
   } >>"$PG_LOG" 2>&1 9>&- || {
     tail_log "$PG_LOG"
     die "initdb failed; see $PG_LOG"
@@ -311,7 +314,7 @@ pg_running_pid() {
   comm="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
   [[ "$comm" == postgres || "$comm" == postmaster ]] || return 1
   if cwd="$(readlink "/proc/$pid/cwd" 2>/dev/null)"; then
-    [[ "$cwd" == "$(realpath "$PGDATA_DIR")" ]] || return 1
+    [[ "$cwd" == "$(realpath -m "$PGDATA_DIR")" ]] || return 1
   fi
   echo "$pid"
 }
@@ -465,6 +468,10 @@ pg_up() {
 
 pg_down() {
   pg_resolve_existing || return 0
+  pg_stop_if_running
+}
+
+pg_stop_if_running() {
   [[ -f "$PGDATA_DIR/PG_VERSION" ]] || return 0
   if pg_running_pid >/dev/null; then
     find_pgbin "$(cat "$PGDATA_DIR/PG_VERSION")" || find_pgbin || die "pg_ctl not found"
@@ -693,7 +700,8 @@ cmd_up() {
     echo "export DATABASE_URL=$(shell_quote "$db_url")"
     echo "export REDIS_URL=$(shell_quote "$redis_url")"
   } >"$tmp"
-  chmod 644 "$tmp"
+  # Keep the file private when a URL carries a password.
+  if [[ "$db_url$redis_url" =~ ://[^/@]*:[^/@]*@ ]]; then chmod 600 "$tmp"; else chmod 644 "$tmp"; fi
   mv "$tmp" "$ENV_FILE"
   info "services ready; environment in $ENV_FILE"
   ((QUIET)) || cat "$ENV_FILE"
@@ -702,6 +710,13 @@ cmd_up() {
 cmd_down() {
   if [[ ! -d "$DATA" ]]; then
     # Deleted while running? Stop what still runs from the deleted folders.
+    local fb
+    fb="$(fallback_base)"
+    if is_root && [[ -f "$fb/pg/PG_VERSION" ]]; then
+      PG_BASE="$fb" PGDATA_DIR="$fb/pg" PG_SOCK_DIR="$fb/pg-run" PG_LOG="$fb/pg.log"
+      PG_OS_USER="$(stat -c %U "$PGDATA_DIR")"
+      pg_stop_if_running
+    fi
     stop_leftovers '^(postgres|postmaster)$' "$DATA/pg" QUIT postgres
     stop_leftovers '^redis-server' "$DATA/redis" TERM redis-server
     info "nothing else to stop ($DATA does not exist)"
