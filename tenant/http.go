@@ -87,12 +87,6 @@ func (h *Handler) RegisterPlatform(rg *gin.RouterGroup) {
 	rg.POST("/tenants/:slug/domains", h.addDomain)
 }
 
-// actor of a request. Until sign-in exists, platform routes only run in dev
-// mode, on behalf of the local developer.
-func actor(c *gin.Context) Actor {
-	return Actor{Kind: "operator", ID: "dev", IP: c.ClientIP()}
-}
-
 func (h *Handler) shop(c *gin.Context) {
 	s, err := h.svc.Shop(c.Request.Context())
 	if err != nil {
@@ -117,7 +111,7 @@ func (h *Handler) create(c *gin.Context) {
 		httpx.Error(c, err)
 		return
 	}
-	t, err := h.svc.Create(c.Request.Context(), in, actor(c))
+	t, err := h.svc.Create(c.Request.Context(), in)
 	if err != nil {
 		httpx.Error(c, err)
 		return
@@ -154,7 +148,7 @@ func (h *Handler) list(c *gin.Context) {
 
 func (h *Handler) setStatus(st Status) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		t, err := h.svc.SetStatus(c.Request.Context(), c.Param("slug"), st, actor(c))
+		t, err := h.svc.SetStatus(c.Request.Context(), c.Param("slug"), st)
 		if err != nil {
 			httpx.Error(c, err)
 			return
@@ -174,7 +168,7 @@ func (h *Handler) addDomain(c *gin.Context) {
 		httpx.Error(c, err)
 		return
 	}
-	d, err := h.svc.AddDomain(c.Request.Context(), c.Param("slug"), in.Domain, in.Verified, actor(c))
+	d, err := h.svc.AddDomain(c.Request.Context(), c.Param("slug"), in.Domain, in.Verified)
 	if err != nil {
 		httpx.Error(c, err)
 		return

@@ -17,7 +17,7 @@ func devMode(c *config.Config) { c.Dev = true }
 
 func create(t *testing.T, e *testenv.Env, slug, name string) *tenant.Tenant {
 	t.Helper()
-	tn, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: slug, Name: name}, tenant.Actor{Kind: "operator", ID: "test"})
+	tn, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: slug, Name: name})
 	if err != nil {
 		t.Fatalf("creating %s: %v", slug, err)
 	}
@@ -85,7 +85,7 @@ func TestSuspendTakesEffectOnEveryProcess(t *testing.T) {
 			t.Fatalf("before suspension: %d %s", r.Status, r.Body)
 		}
 	}
-	if _, err := e.App.Tenants.SetStatus(context.Background(), "nordic-skin", tenant.Suspended, tenant.Actor{Kind: "operator", ID: "test"}); err != nil {
+	if _, err := e.App.Tenants.SetStatus(context.Background(), "nordic-skin", tenant.Suspended); err != nil {
 		t.Fatal(err)
 	}
 	if r := e.Do(t, "GET", host, "/api/v1/shop", nil); r.Status != 403 || r.ErrorCode() != "tenant_suspended" {
@@ -95,7 +95,7 @@ func TestSuspendTakesEffectOnEveryProcess(t *testing.T) {
 	testenv.Eventually(t, 3*time.Second, "the other process to see the suspension", func() bool {
 		return other.Do(t, "GET", host, "/api/v1/shop", nil).ErrorCode() == "tenant_suspended"
 	})
-	if _, err := other.App.Tenants.SetStatus(context.Background(), "nordic-skin", tenant.Active, tenant.Actor{Kind: "operator", ID: "test"}); err != nil {
+	if _, err := other.App.Tenants.SetStatus(context.Background(), "nordic-skin", tenant.Active); err != nil {
 		t.Fatal(err)
 	}
 	testenv.Eventually(t, 3*time.Second, "the first process to see the resumption", func() bool {

@@ -42,7 +42,7 @@ func (s *Service) Provision(ctx context.Context, taskID string) error {
 		if err := tx.Exec(`UPDATE tenants SET provisioned_at = now(), updated_at = now() WHERE id = ? AND provisioned_at IS NULL`, tid).Error; err != nil {
 			return err
 		}
-		return audit(ctx, tx, tid, System, "tenant.provisioned", "tenant", map[string]any{"sandbox_appid": app.AppID})
+		return audit(scope.WithActor(ctx, System), tx, tid, "tenant.provisioned", "tenant", map[string]any{"sandbox_appid": app.AppID})
 	})
 	return err
 }

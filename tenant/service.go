@@ -2,7 +2,6 @@ package tenant
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -20,15 +19,11 @@ import (
 // TaskProvision is the task that sets up a new tenant's defaults.
 const TaskProvision = "tenant.provisioned"
 
-// Actor is who performs a change, for the audit log.
-type Actor struct {
-	Kind string // system, operator, user, agency, token, customer
-	ID   string
-	IP   string
-}
+// Actor is who performs a change; services read it from the context.
+type Actor = scope.Actor
 
 // System is the actor of background work.
-var System = Actor{Kind: "system", ID: "minishop"}
+var System = scope.System
 
 // Service manages tenants. Its methods are safe for concurrent use.
 type Service struct {
@@ -53,7 +48,7 @@ type CreateInput struct {
 
 // Create creates a tenant with its shop profile and schedules its
 // provisioning, all in one transaction. A taken slug is a conflict.
-func (s *Service) Create(ctx context.Context, in CreateInput, by Actor) (*Tenant, error) {
+func (s *Service) Create(ctx context.Context, in CreateInput) (*Tenant, error) {
 	in.Slug = strings.TrimSpace(in.Slug)
 	in.Name = strings.TrimSpace(in.Name)
 	if err := ValidateSlug(in.Slug); err != nil {
@@ -76,7 +71,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput, by Actor) (*Tenant
 		if err := tx.Exec(`INSERT INTO shops (tenant_id) VALUES (?)`, t.ID).Error; err != nil {
 			return err
 		}
-		if err := audit(ctx, tx, t.ID, by, "tenant.created", "tenant:"+in.Slug, map[string]any{"slug": t.Slug, "name": t.Name}); err != nil {
+		if err := audit(ctx, tx, t.ID, "tenant.created", "tenant:"+in.Slug, map[string]any{"slug": t.Slug, "name": t.Name}); err != nil {
 			return err
 		}
 		return outbox.Add(ctx, tx, outbox.Message{Kind: TaskProvision, Queue: outbox.QueueCritical, TenantID: t.ID})
@@ -128,7 +123,7 @@ func (s *Service) List(ctx context.Context, in ListInput) ([]Tenant, int64, erro
 // SetStatus suspends or resumes a tenant. It takes effect on every server
 // process at once (the resolver broadcasts the change). Setting the status it
 // already has is not an error.
-func (s *Service) SetStatus(ctx context.Context, slug string, st Status, by Actor) (*Tenant, error) {
+func (s *Service) SetStatus(ctx context.Context, slug string, st Status) (*Tenant, error) {
 	if st != Active && st != Suspended {
 		return nil, errs.E(errs.Invalid, "invalid_status", "status must be active or suspended")
 	}
@@ -154,7 +149,7 @@ func (s *Service) SetStatus(ctx context.Context, slug string, st Status, by Acto
 		if st == Active {
 			action = "tenant.resumed"
 		}
-		return audit(ctx, tx, t.ID, by, action, "tenant:"+t.Slug, map[string]any{"status": st})
+		return audit(ctx, tx, t.ID, action, "tenant:"+t.Slug, map[string]any{"status": st})
 	})
 	if err != nil {
 		return nil, err
@@ -178,7 +173,7 @@ type Domain struct {
 // AddDomain stores a custom domain for the tenant. It routes to the tenant
 // only once verified; verified=true is for operators who checked ownership
 // out of band. A domain belonging to another tenant is a conflict.
-func (s *Service) AddDomain(ctx context.Context, slug, domain string, verified bool, by Actor) (*Domain, error) {
+func (s *Service) AddDomain(ctx context.Context, slug, domain string, verified bool) (*Domain, error) {
 	d, err := normalizeHost(domain)
 	if err != nil || !strings.Contains(d, ".") {
 		return nil, errs.E(errs.Invalid, "invalid_domain", "domain must be a host name such as shop.example.com").WithDetails(map[string]string{"field": "domain"})
@@ -209,7 +204,7 @@ func (s *Service) AddDomain(ctx context.Context, slug, domain string, verified b
 		if err := tx.Exec("SELECT set_config('app.tenant_id', ?, true)", fmt.Sprint(t.ID)).Error; err != nil {
 			return err
 		}
-		return audit(ctx, tx, t.ID, by, "tenant.domain_added", "domain:"+d, map[string]any{"domain": d, "verified": out.VerifiedAt != nil})
+		return audit(ctx, tx, t.ID, "tenant.domain_added", "domain:"+d, map[string]any{"domain": d, "verified": out.VerifiedAt != nil})
 	})
 	if err != nil {
 		return nil, err
@@ -249,10 +244,8 @@ func (s *Service) Shop(ctx context.Context) (*Shop, error) {
 }
 
 // audit appends to the tenant's audit log. tx must be scoped to tenantID.
-func audit(ctx context.Context, tx *gorm.DB, tenantID int64, by Actor, action, object string, data map[string]any) error {
-	if by.Kind == "" {
-		return errors.New("audit: actor without kind")
-	}
+func audit(ctx context.Context, tx *gorm.DB, tenantID int64, action, object string, data map[string]any) error {
+	by := scope.ActorOf(ctx)
 	var ip any
 	if by.IP != "" {
 		ip = by.IP

@@ -18,7 +18,6 @@ import (
 	"github.com/minishop/minishop/tenant"
 )
 
-var operator = tenant.Actor{Kind: "operator", ID: "test"}
 
 // provisionedCount returns how many times tenant id was provisioned, as the
 // append-only audit log tells it.
@@ -37,7 +36,7 @@ func provisionedCount(t *testing.T, e *testenv.Env, id int64) int {
 func TestNewTenantIsProvisionedWithWorkingSandboxCredentials(t *testing.T) {
 	e := testenv.New(t)
 	e.StartWorker(t)
-	tn, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: "nordic-skin", Name: "Nordic Skin"}, operator)
+	tn, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: "nordic-skin", Name: "Nordic Skin"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +87,7 @@ func indexOf(s, sub string) int {
 
 func TestRedeliveredTaskRunsItsEffectOnce(t *testing.T) {
 	e := testenv.New(t)
-	tn, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: "dutch-cocoa", Name: "Dutch Cocoa"}, operator)
+	tn, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: "dutch-cocoa", Name: "Dutch Cocoa"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +122,7 @@ func TestOutboxSurvivesRedisCrash(t *testing.T) {
 	var ids []int64
 	mk := func(from, to int) {
 		for i := from; i < to; i++ {
-			tn, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: fmt.Sprintf("brand-%03d", i), Name: "Brand"}, operator)
+			tn, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: fmt.Sprintf("brand-%03d", i), Name: "Brand"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,7 +153,7 @@ func TestRedisWipedTasksAreRedelivered(t *testing.T) {
 	e := testenv.New(t)
 	var ids []int64
 	for i := range 10 {
-		tn, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: fmt.Sprintf("brand-%02d", i), Name: "Brand"}, operator)
+		tn, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: fmt.Sprintf("brand-%02d", i), Name: "Brand"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,11 +15,15 @@ import (
 
 	"github.com/minishop/minishop/internal/app"
 	"github.com/minishop/minishop/internal/config"
+	"github.com/minishop/minishop/internal/scope"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Operator commands act as the CLI operator in audit logs; servers and
+	// workers set the actor per request and per task.
+	ctx = scope.WithActor(ctx, scope.Actor{Kind: "operator", ID: "cli"})
 	root := &cobra.Command{
 		Use:   "minishop",
 		Short: "Minishop: cross-border WeChat Mini Program shops for foreign brands",

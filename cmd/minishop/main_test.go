@@ -142,7 +142,7 @@ func TestWorkerKilledMidBatchProvisionsEachTenantOnce(t *testing.T) {
 	const n = 200
 	ids := make([]int64, 0, n)
 	for i := range n {
-		tn, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: fmt.Sprintf("batch-%03d", i), Name: "Batch brand"}, tenant.Actor{Kind: "operator", ID: "test"})
+		tn, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: fmt.Sprintf("batch-%03d", i), Name: "Batch brand"})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,8 +13,6 @@ import (
 	"github.com/minishop/minishop/tenant"
 )
 
-var cliOperator = tenant.Actor{Kind: "operator", ID: "cli"}
-
 func tenantCmd() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
@@ -54,7 +52,7 @@ by the worker.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withApp(cmd.Context(), false, func(a *app.App) error {
-				t, err := a.Tenants.Create(cmd.Context(), tenant.CreateInput{Slug: slug, Name: name}, cliOperator)
+				t, err := a.Tenants.Create(cmd.Context(), tenant.CreateInput{Slug: slug, Name: name})
 				if err != nil {
 					return err
 				}
@@ -97,7 +95,7 @@ by the worker.`,
 			Use: use + " SLUG", Short: short, Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
 				return withApp(cmd.Context(), false, func(a *app.App) error {
-					t, err := a.Tenants.SetStatus(cmd.Context(), args[0], st, cliOperator)
+					t, err := a.Tenants.SetStatus(cmd.Context(), args[0], st)
 					if err != nil {
 						return err
 					}
@@ -114,7 +112,7 @@ by the worker.`,
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withApp(cmd.Context(), false, func(a *app.App) error {
-				d, err := a.Tenants.AddDomain(cmd.Context(), args[0], args[1], verified, cliOperator)
+				d, err := a.Tenants.AddDomain(cmd.Context(), args[0], args[1], verified)
 				if err != nil {
 					return err
 				}

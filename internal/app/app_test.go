@@ -46,7 +46,7 @@ func TestReadinessNamesTheMissingDependency(t *testing.T) {
 func TestMetricsByRouteAndStatus(t *testing.T) {
 	e := testenv.New(t)
 	// One task waiting in the critical queue.
-	if _, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: "nordic-skin", Name: "Nordic Skin"}, tenant.System); err != nil {
+	if _, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: "nordic-skin", Name: "Nordic Skin"}); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := e.App.Relay().Flush(context.Background()); err != nil || n != 1 {

@@ -7,6 +7,7 @@ import (
 	"context"
 
 	"github.com/minishop/minishop/internal/errs"
+	"github.com/minishop/minishop/internal/scope"
 	"github.com/minishop/minishop/tenant"
 )
 
@@ -23,12 +24,12 @@ var Brands = []Brand{
 // Seed creates the demo data that does not exist yet and returns the demo
 // tenants.
 func Seed(ctx context.Context, tenants *tenant.Service) ([]tenant.Tenant, error) {
-	by := tenant.Actor{Kind: "system", ID: "demo"}
+	ctx = scope.WithActor(ctx, scope.Actor{Kind: "system", ID: "demo"})
 	out := make([]tenant.Tenant, 0, len(Brands))
 	for _, b := range Brands {
 		t, err := tenants.Get(ctx, b.Slug)
 		if errs.Is(err, errs.NotFound) {
-			t, err = tenants.Create(ctx, tenant.CreateInput{Slug: b.Slug, Name: b.Name}, by)
+			t, err = tenants.Create(ctx, tenant.CreateInput{Slug: b.Slug, Name: b.Name})
 		}
 		if err != nil {
 			return nil, err

@@ -30,3 +30,28 @@ func RequestID(ctx context.Context) string {
 	s, _ := ctx.Value(requestIDKey{}).(string)
 	return s
 }
+
+// Actor is who performs a change, as the audit log records it.
+type Actor struct {
+	Kind string // system, operator, user, agency, token, customer
+	ID   string // user id, token id, ... ("" for the system)
+	IP   string
+}
+
+// System is the actor of background work and of anything without a person behind it.
+var System = Actor{Kind: "system", ID: "minishop"}
+
+type actorKey struct{}
+
+// WithActor returns ctx carrying who acts.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorOf returns who acts in ctx, System when nobody was set.
+func ActorOf(ctx context.Context) Actor {
+	if a, ok := ctx.Value(actorKey{}).(Actor); ok && a.Kind != "" {
+		return a
+	}
+	return System
+}
