@@ -8,12 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minishop/minishop/internal/config"
 	"github.com/minishop/minishop/internal/testenv"
 	"github.com/minishop/minishop/tenant"
 )
-
-func devMode(c *config.Config) { c.Dev = true }
 
 func create(t *testing.T, e *testenv.Env, slug, name string) *tenant.Tenant {
 	t.Helper()
@@ -104,17 +101,18 @@ func TestSuspendTakesEffectOnEveryProcess(t *testing.T) {
 }
 
 func TestCustomDomainRoutesOnceVerified(t *testing.T) {
-	e := testenv.New(t, devMode)
+	e := testenv.New(t)
+	op := e.Operator(t)
 	create(t, e, "nordic-skin", "Nordic Skin")
 	create(t, e, "dutch-cocoa", "Dutch Cocoa")
-	r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants/nordic-skin/domains", map[string]any{"domain": "Shop.NordicSkin.SE"})
+	r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants/nordic-skin/domains", map[string]any{"domain": "Shop.NordicSkin.SE"}, op...)
 	if r.Status != 201 {
 		t.Fatalf("adding a domain: %d %s", r.Status, r.Body)
 	}
 	if r := e.Do(t, "GET", "shop.nordicskin.se", "/api/v1/shop", nil); r.Status != 404 {
 		t.Fatalf("an unverified domain must not route: %d %s", r.Status, r.Body)
 	}
-	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants/nordic-skin/domains", map[string]any{"domain": "shop.nordicskin.se", "verified": true}); r.Status != 201 {
+	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants/nordic-skin/domains", map[string]any{"domain": "shop.nordicskin.se", "verified": true}, op...); r.Status != 201 {
 		t.Fatalf("verifying: %d %s", r.Status, r.Body)
 	}
 	r = e.Do(t, "GET", "shop.nordicskin.se:443", "/api/v1/shop", nil)
@@ -124,17 +122,18 @@ func TestCustomDomainRoutesOnceVerified(t *testing.T) {
 		t.Fatalf("verified custom domain: %d %s", r.Status, r.Body)
 	}
 	// Another tenant cannot take it; a domain under the platform's own is refused.
-	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants/dutch-cocoa/domains", map[string]any{"domain": "shop.nordicskin.se"}); r.Status != 409 || r.ErrorCode() != "domain_taken" {
+	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants/dutch-cocoa/domains", map[string]any{"domain": "shop.nordicskin.se"}, op...); r.Status != 409 || r.ErrorCode() != "domain_taken" {
 		t.Fatalf("taking another tenant's domain: %d %s", r.Status, r.Body)
 	}
-	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants/dutch-cocoa/domains", map[string]any{"domain": "x.shop.test"}); r.Status != 400 {
+	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants/dutch-cocoa/domains", map[string]any{"domain": "x.shop.test"}, op...); r.Status != 400 {
 		t.Fatalf("a domain under the base domain: %d %s", r.Status, r.Body)
 	}
 }
 
 func TestPlatformTenantAPI(t *testing.T) {
-	e := testenv.New(t, devMode)
-	r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants", map[string]any{"slug": "alpine-kids", "name": "Alpine Kids"})
+	e := testenv.New(t)
+	op := e.Operator(t)
+	r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants", map[string]any{"slug": "alpine-kids", "name": "Alpine Kids"}, op...)
 	if r.Status != 201 {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}
@@ -143,13 +142,13 @@ func TestPlatformTenantAPI(t *testing.T) {
 	if created.Slug != "alpine-kids" || created.Status != tenant.Active || created.ID == 0 {
 		t.Fatalf("created %+v", created)
 	}
-	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants", map[string]any{"slug": "alpine-kids", "name": "Other"}); r.Status != 409 || r.ErrorCode() != "slug_taken" {
+	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants", map[string]any{"slug": "alpine-kids", "name": "Other"}, op...); r.Status != 409 || r.ErrorCode() != "slug_taken" {
 		t.Fatalf("duplicate slug: %d %s", r.Status, r.Body)
 	}
 	for i := range 3 {
 		create(t, e, "brand-"+string(rune('a'+i)), "Brand")
 	}
-	r = e.Do(t, "GET", "", "/api/admin/v1/platform/tenants?limit=2", nil)
+	r = e.Do(t, "GET", "", "/api/admin/v1/platform/tenants?limit=2", nil, op...)
 	var page struct {
 		Tenants   []tenant.Tenant `json:"tenants"`
 		NextAfter *int64          `json:"next_after"`
@@ -158,47 +157,63 @@ func TestPlatformTenantAPI(t *testing.T) {
 	if len(page.Tenants) != 2 || page.NextAfter == nil {
 		t.Fatalf("first page: %s", r.Body)
 	}
-	r = e.Do(t, "GET", "", "/api/admin/v1/platform/tenants?limit=2&after="+itoa(*page.NextAfter), nil)
+	r = e.Do(t, "GET", "", "/api/admin/v1/platform/tenants?limit=2&after="+itoa(*page.NextAfter), nil, op...)
 	r.JSON(t, &page)
 	if len(page.Tenants) != 2 || page.NextAfter != nil {
 		t.Fatalf("second page: %s", r.Body)
 	}
-	if r := e.Do(t, "GET", "", "/api/admin/v1/platform/tenants?limit=1000", nil); r.Status != 400 || r.ErrorCode() != "invalid_limit" {
+	if r := e.Do(t, "GET", "", "/api/admin/v1/platform/tenants?limit=1000", nil, op...); r.Status != 400 || r.ErrorCode() != "invalid_limit" {
 		t.Fatalf("limit over the maximum: %d %s", r.Status, r.Body)
 	}
-	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants/alpine-kids/suspend", nil); r.Status != 200 {
+	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants/alpine-kids/suspend", nil, op...); r.Status != 200 {
 		t.Fatalf("suspend: %d %s", r.Status, r.Body)
 	}
 	if r := e.Do(t, "GET", "alpine-kids.shop.test", "/api/v1/shop", nil); r.Status != 403 {
 		t.Fatalf("suspended shop: %d %s", r.Status, r.Body)
 	}
-	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants/nobody/suspend", nil); r.Status != 404 {
+	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants/nobody/suspend", nil, op...); r.Status != 404 {
 		t.Fatalf("suspending an unknown tenant: %d %s", r.Status, r.Body)
 	}
-	if r := e.Do(t, "GET", "", "/api/admin/v1/tenants/alpine-kids", nil); r.Status != 200 {
-		t.Fatalf("admin tenant route: %d %s", r.Status, r.Body)
+	if r := e.Do(t, "GET", "", "/api/admin/v1/platform/tenants/alpine-kids", nil, op...); r.Status != 200 || !strings.Contains(string(r.Body), `"status":"suspended"`) {
+		t.Fatalf("platform tenant route: %d %s", r.Status, r.Body)
 	}
-	if r := e.Do(t, "GET", "", "/api/admin/v1/tenants/no-such-brand", nil); r.Status != 404 || r.ErrorCode() != "tenant_not_found" {
+	// Operators manage tenants from the platform routes; a shop's own routes are for its staff.
+	if r := e.Do(t, "GET", "", "/api/admin/v1/tenants/alpine-kids", nil, op...); r.Status != 404 || r.ErrorCode() != "tenant_not_found" {
+		t.Fatalf("a shop's admin route for an operator without a role there: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "GET", "", "/api/admin/v1/tenants/no-such-brand", nil, op...); r.Status != 404 || r.ErrorCode() != "tenant_not_found" {
 		t.Fatalf("admin route of an unknown tenant: %d %s", r.Status, r.Body)
 	}
 }
 
-func TestAdminAPIClosedOutsideDevMode(t *testing.T) {
+func TestPlatformAPIIsForOperatorsOnly(t *testing.T) {
 	e := testenv.New(t)
-	r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants", map[string]any{"slug": "alpine-kids", "name": "Alpine Kids"})
-	if r.Status != http.StatusUnauthorized {
-		t.Fatalf("platform API without sign-in outside dev mode: %d %s", r.Status, r.Body)
+	tn := create(t, e, "nordic-skin", "Nordic Skin")
+	owner := e.Member(t, tn.ID, "owner@nordic-skin.test", tenant.RoleOwner)
+	body := map[string]any{"slug": "alpine-kids", "name": "Alpine Kids"}
+	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants", body); r.Status != http.StatusUnauthorized {
+		t.Fatalf("platform API without sign-in: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "POST", "", "/api/admin/v1/platform/tenants", body, owner...); r.Status != http.StatusForbidden {
+		t.Fatalf("platform API as a brand owner: %d %s", r.Status, r.Body)
 	}
 	if _, err := e.App.Tenants.Get(context.Background(), "alpine-kids"); err == nil {
-		t.Fatal("the refused request created a tenant")
+		t.Fatal("a refused request created a tenant")
 	}
-	if r := e.Do(t, "GET", "", "/platform/queues", nil); r.Status != 404 {
-		t.Fatalf("the queue monitor must not be mounted outside dev mode: %d", r.Status)
+	if r := e.Do(t, "GET", "", "/platform/queues", nil); r.Status != http.StatusUnauthorized {
+		t.Fatalf("the queue monitor without sign-in: %d", r.Status)
+	}
+	if r := e.Do(t, "GET", "", "/platform/queues", nil, owner...); r.Status != http.StatusForbidden {
+		t.Fatalf("the queue monitor for a brand owner: %d", r.Status)
+	}
+	if r := e.Do(t, "GET", "", "/platform/queues", nil, e.Operator(t)...); r.Status != http.StatusOK || !strings.Contains(string(r.Body), "<html") {
+		t.Fatalf("the queue monitor for an operator: %d", r.Status)
 	}
 }
 
 func TestBadInput(t *testing.T) {
-	e := testenv.New(t, devMode)
+	e := testenv.New(t)
+	op := e.Operator(t)
 	path := "/api/admin/v1/platform/tenants"
 	cases := []struct {
 		name, body string
@@ -223,7 +238,7 @@ func TestBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := e.Do(t, "POST", "", path, c.body, c.headers...)
+			r := e.Do(t, "POST", "", path, c.body, append(c.headers, op...)...)
 			var body struct {
 				Error struct {
 					Message   string `json:"message"`
@@ -247,7 +262,7 @@ func TestBadInput(t *testing.T) {
 	if r := e.Do(t, "GET", "", "/no/such/route", nil); r.Status != 404 || r.ErrorCode() != "route_not_found" {
 		t.Fatalf("unknown route: %d %s", r.Status, r.Body)
 	}
-	if r := e.Do(t, "DELETE", "", "/api/admin/v1/platform/tenants", nil); r.Status != 405 || r.ErrorCode() != "method_not_allowed" {
+	if r := e.Do(t, "DELETE", "", "/api/admin/v1/platform/tenants", nil, op...); r.Status != 405 || r.ErrorCode() != "method_not_allowed" {
 		t.Fatalf("wrong method: %d %s", r.Status, r.Body)
 	}
 }

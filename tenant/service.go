@@ -225,19 +225,15 @@ func (s *Service) Shop(ctx context.Context) (*Shop, error) {
 			Slug, Name, Currency, DefaultLocale string
 			LogoURL                             *string
 			Locales                             string
-			Live                                bool
+			Mode                                string
 		}
-		err := tx.Raw(`SELECT t.slug, t.name, s.logo_url, s.currency, s.default_locale, array_to_string(s.locales, ',') AS locales,
-				EXISTS (SELECT 1 FROM credentials c WHERE c.tenant_id = s.tenant_id AND c.mode = 'live') AS live
+		err := tx.Raw(`SELECT t.slug, t.name, t.mode, s.logo_url, s.currency, s.default_locale, array_to_string(s.locales, ',') AS locales
 			FROM shops s JOIN tenants t ON t.id = s.tenant_id WHERE s.tenant_id = ?`, tid).Take(&row).Error
 		if err != nil {
 			return db.NotFound(err, "shop_not_found", "this shop has no profile yet")
 		}
 		out = Shop{Slug: row.Slug, Name: row.Name, LogoURL: row.LogoURL, Currency: row.Currency,
-			DefaultLocale: row.DefaultLocale, Locales: strings.Split(row.Locales, ","), Mode: "test"}
-		if row.Live {
-			out.Mode = "live"
-		}
+			DefaultLocale: row.DefaultLocale, Locales: strings.Split(row.Locales, ","), Mode: row.Mode}
 		return nil
 	})
 	return &out, err
@@ -246,6 +242,7 @@ func (s *Service) Shop(ctx context.Context) (*Shop, error) {
 // audit appends to the tenant's audit log. tx must be scoped to tenantID.
 func audit(ctx context.Context, tx *gorm.DB, tenantID int64, action, object string, data map[string]any) error {
 	by := scope.ActorOf(ctx)
+	markAudited(ctx)
 	var ip any
 	if by.IP != "" {
 		ip = by.IP

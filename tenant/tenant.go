@@ -27,6 +27,7 @@ type Tenant struct {
 	Slug          string     `json:"slug"`
 	Name          string     `json:"name"`
 	Status        Status     `json:"status"`
+	Mode          string     `json:"mode"` // "test" (sandbox) until live credentials are saved, then "live"
 	ProvisionedAt *time.Time `json:"provisioned_at"`
 	CreatedAt     time.Time  `json:"created_at"`
 	UpdatedAt     time.Time  `json:"updated_at"`

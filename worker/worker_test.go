@@ -18,7 +18,6 @@ import (
 	"github.com/minishop/minishop/tenant"
 )
 
-
 // provisionedCount returns how many times tenant id was provisioned, as the
 // append-only audit log tells it.
 func provisionedCount(t *testing.T, e *testenv.Env, id int64) int {

@@ -75,7 +75,7 @@ func runDev(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	defer a.Close()
-	brands, err := demo.Seed(ctx, a.Tenants)
+	brands, err := demo.Seed(ctx, demo.Deps{Tenants: a.Tenants, Accounts: a.Accounts, Team: a.Team})
 	if err != nil {
 		return fmt.Errorf("demo data: %w", err)
 	}
@@ -116,9 +116,17 @@ func printBanner(w io.Writer, cfg *config.Config, addr net.Addr, brands []tenant
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nMinishop is running in dev mode. Ctrl-C stops everything.\n\n")
 	fmt.Fprintf(&b, "  Health           %s/readyz   (metrics: %s/metrics)\n", base, base)
-	fmt.Fprintf(&b, "  Admin API        %s/api/admin/v1/platform/tenants   (open in dev mode; sign-in comes with the console)\n", base)
+	fmt.Fprintf(&b, "  Admin console    %s/admin/\n", cfg.PublicURL)
+	fmt.Fprintf(&b, "  Admin API        %s/api/admin/v1   (sign in: POST /api/admin/v1/session)\n", base)
 	fmt.Fprintf(&b, "  Queue monitor    %s/platform/queues\n", base)
 	fmt.Fprintf(&b, "  WeChat sandbox   %s   (wx.login: POST /sandbox/v1/wx-login-code {\"appid\":\"...\"})\n\n", cfg.SandboxURL)
+	fmt.Fprintf(&b, "  Demo sign-in (password %q for every demo account):\n", demo.Password)
+	fmt.Fprintf(&b, "    %-28s platform operator (queue monitor, all tenants)\n", demo.Operator)
+	fmt.Fprintf(&b, "    %-28s %s: manages Dutch Cocoa's catalog; asked Alpine Kids for access\n", demo.AgencyUser, demo.AgencyName)
+	for _, br := range demo.Brands {
+		fmt.Fprintf(&b, "    %-28s owner of %s\n", br.Owner, br.Name)
+	}
+	fmt.Fprintf(&b, "  Dev mail outbox   %s/api/admin/v1/dev/mail\n\n", base)
 	fmt.Fprintf(&b, "  Demo brands (test mode, sandbox Mini Program credentials):\n")
 	for _, t := range brands {
 		appID, _ := sandbox.AppFor(cfg.SandboxSeed, fmt.Sprintf("tenant:%d", t.ID))

@@ -130,6 +130,6 @@ by the worker.`,
 	c.AddCommand(create, list,
 		status("suspend", "Suspend a tenant: its storefront answers 403 at once on every server", tenant.Suspended),
 		status("resume", "Resume a suspended tenant", tenant.Active),
-		domain)
+		domain, addMemberCmd())
 	return c
 }

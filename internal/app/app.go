@@ -45,8 +45,13 @@ type App struct {
 	Keys      *vault.Keyring
 	Resolver  *tenant.Resolver
 	Tenants   *tenant.Service
+	Accounts  *tenant.Accounts
+	Authz     *tenant.Authorizer
+	Team      *tenant.Team
+	Mailer    tenant.Mailer
 	Registry  *prometheus.Registry
 	metrics   *httpx.Metrics
+	guard     *tenant.Guard
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -87,6 +92,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Queue: asynq.NewClient(aopt), Inspector: asynq.NewInspector(aopt), Registry: prometheus.NewRegistry()}
 	a.Resolver = tenant.NewResolver(g, rdb, cfg.BaseDomain, cfg.TenantCacheTTL, 100_000, log)
 	a.Tenants = tenant.NewService(g, keys, a.Resolver, cfg.SandboxURL, log)
+	a.Accounts = tenant.NewAccounts(g, keys, rdb, log, cfg.PasswordParams)
+	if a.Authz, err = tenant.NewAuthorizer(g, rdb, log); err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.Mailer = &tenant.OutboxMailer{DB: g, Log: log, Print: cfg.Dev}
+	a.Team = tenant.NewTeam(g, a.Accounts, a.Authz, a.Mailer, cfg.PublicURL)
 	a.metrics = httpx.NewMetrics(a.Registry)
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		worker.NewQueueCollector(a.Inspector))
@@ -148,31 +160,50 @@ func (a *App) Router() *gin.Engine {
 	})
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})))
 
-	th := tenant.NewHandler(a.Tenants)
+	th := &tenant.Handler{Tenants: a.Tenants, Accounts: a.Accounts, Team: a.Team, Authz: a.Authz, SecureCookies: !a.Cfg.Dev}
 	th.RegisterStorefront(r.Group("/api/v1", a.Resolver.Storefront()))
 
-	admin := r.Group("/api/admin/v1", a.operatorOnly())
+	a.guard = tenant.NewGuard(a.Accounts, a.Tenants, a.Authz, a.Resolver)
+	admin := a.guard.Router(r.Group("/api/admin/v1", a.guard.Authenticate()))
+	th.RegisterSession(admin)
 	th.RegisterPlatform(admin.Group("/platform"))
-	th.RegisterAdmin(admin.Group("/tenants/:slug", a.Resolver.Admin()))
-
+	th.RegisterAdmin(admin.Group("/tenants/:slug"))
 	if a.Cfg.Dev {
-		mon := asynqmon.New(asynqmon.Options{RootPath: "/platform/queues", RedisConnOpt: a.RedisOpt, ReadOnly: true})
-		r.Any("/platform/queues/*any", gin.WrapH(mon))
-		r.GET("/platform/queues", gin.WrapH(mon))
+		// The dev mail outbox: invitations and resets land here instead of an inbox.
+		admin.GET("/dev/mail", tenant.PermPublic, func(c *gin.Context) {
+			ms, err := tenant.DevMail(c.Request.Context(), a.DB, c.Query("to"), 50)
+			if err != nil {
+				httpx.Error(c, err)
+				return
+			}
+			c.JSON(http.StatusOK, gin.H{"mail": ms})
+		})
 	}
+
+	// The queue monitor, read-only, for platform operators.
+	mon := asynqmon.New(asynqmon.Options{RootPath: "/platform/queues", RedisConnOpt: a.RedisOpt, ReadOnly: true})
+	queues := a.guard.Router(r.Group("/platform", a.guard.Authenticate()))
+	queues.GET("/queues", tenant.PermPlatform, gin.WrapH(mon))
+	queues.Handle(http.MethodGet, "/queues/*any", tenant.PermPlatform, gin.WrapH(mon))
 	return r
 }
 
-// operatorOnly guards the admin API until sign-in exists: it is open in dev
-// mode only, for the local developer.
-func (a *App) operatorOnly() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		if !a.Cfg.Dev {
-			httpx.Error(c, errs.E(errs.Unauthorized, "unauthorized", "sign-in is required for the admin API"))
-			return
-		}
-		c.Next()
-	}
+// Guard is the admin API's guard of the last Router built (for tests that
+// enumerate routes and their permissions).
+func (a *App) Guard() *tenant.Guard { return a.guard }
+
+// Handler is the whole HTTP handler: the router behind cross-origin
+// protection, which refuses state-changing requests a browser sends from
+// another origin (CSRF). Requests without browser headers (Mini Programs,
+// API tokens, WeChat Pay notifications) pass.
+func (a *App) Handler() http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"error":{"code":"cross_origin","message":"cross-origin requests are refused; use the console at its own address"}}`))
+	}))
+	return cop.Handler(a.Router())
 }
 
 // HTTPServer wraps h with the server-side timeouts.

@@ -4,6 +4,8 @@
 package config
 
 import (
+	"github.com/alexedwards/argon2id"
+
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
@@ -30,6 +32,8 @@ type Config struct {
 	LogFormat   string // "text" or "json"
 	DataDir     string
 
+	PublicURL string // base URL of the admin console, for links in emails
+
 	SandboxAddr string // where `dev`/`sandbox` listen for the sandbox of WeChat's APIs
 	SandboxURL  string // how the server reaches the sandbox (test-mode tenants talk to it)
 	SandboxSeed []byte // derives sandbox app secrets; stable across restarts
@@ -40,6 +44,9 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	TenantCacheTTL    time.Duration
 	WorkerConcurrency int
+
+	// PasswordParams overrides the argon2id cost (tests only; nil = the default).
+	PasswordParams *argon2id.Params
 }
 
 // FromEnv reads the configuration. It reports every malformed variable, not
@@ -92,6 +99,11 @@ func FromEnv() (*Config, error) {
 		WorkerConcurrency: int(num("MINISHOP_WORKER_CONCURRENCY", 10)),
 	}
 	c.SandboxURL = get("MINISHOP_SANDBOX_URL", "http://"+c.SandboxAddr)
+	port := ""
+	if i := strings.LastIndex(c.HTTPAddr, ":"); i >= 0 && c.HTTPAddr[i+1:] != "80" {
+		port = c.HTTPAddr[i:]
+	}
+	c.PublicURL = strings.TrimRight(get("MINISHOP_PUBLIC_URL", "http://"+c.BaseDomain+port), "/")
 	switch strings.ToLower(get("MINISHOP_DEV", "false")) {
 	case "1", "true", "yes", "on":
 		c.Dev = true

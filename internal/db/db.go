@@ -11,6 +11,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strconv"
@@ -137,3 +138,11 @@ func NotFound(err error, code, msg string) error {
 	}
 	return err
 }
+
+// Bytes passes a bytea argument to gorm's raw SQL. A bare []byte right after
+// "(" in a query (as in "VALUES (?, ...") is expanded by gorm into one
+// argument per byte, as for IN lists; a driver.Valuer is not.
+type Bytes []byte
+
+// Value implements driver.Valuer.
+func (b Bytes) Value() (driver.Value, error) { return []byte(b), nil }

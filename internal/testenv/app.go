@@ -1,10 +1,13 @@
 package testenv
 
 import (
+	"github.com/alexedwards/argon2id"
+
 	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -19,6 +22,8 @@ import (
 	"github.com/minishop/minishop/internal/config"
 	"github.com/minishop/minishop/internal/outbox"
 	"github.com/minishop/minishop/internal/sandbox"
+	"github.com/minishop/minishop/internal/scope"
+	"github.com/minishop/minishop/tenant"
 	"github.com/minishop/minishop/worker"
 )
 
@@ -70,6 +75,8 @@ func Config(t testing.TB) *config.Config {
 	cfg.SandboxSeed = randomBytes(32)
 	cfg.Dev = false
 	cfg.DataDir = t.TempDir()
+	// Cheap password hashing: tests create many users, under the race detector.
+	cfg.PasswordParams = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 	return cfg
 }
 
@@ -114,7 +121,8 @@ func Start(t testing.TB, cfg *config.Config) *Env {
 	}
 	lctx, lcancel := context.WithCancel(context.Background())
 	go a.Resolver.Listen(lctx)
-	api := httptest.NewServer(a.Router())
+	go a.Authz.Listen(lctx, 10*time.Minute)
+	api := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
 		api.Close()
 		lcancel()
@@ -223,4 +231,72 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Password is the password of users made by User.
+const Password = "correct horse battery"
+
+// User creates a user (an operator if operator is set) and returns it.
+func (e *Env) User(t testing.TB, email string, operator bool) *tenant.User {
+	t.Helper()
+	ctx := context.Background()
+	u, err := e.App.Accounts.CreateUser(ctx, email, "", Password)
+	if err != nil {
+		t.Fatalf("creating user %s: %v", email, err)
+	}
+	if operator {
+		if err := e.App.Accounts.SetOperator(ctx, u.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		u.Operator = true
+	}
+	return u
+}
+
+// SignIn signs email in with Password and returns the header pair that
+// carries the session: pass it to Do.
+func (e *Env) SignIn(t testing.TB, email string) []string {
+	t.Helper()
+	r := e.Do(t, "POST", "", "/api/admin/v1/session", map[string]string{"email": email, "password": Password})
+	if r.Status != 200 {
+		t.Fatalf("signing in %s: %d %s", email, r.Status, r.Body)
+	}
+	for _, ck := range (&http.Response{Header: r.Header}).Cookies() {
+		if ck.Name == tenant.SessionCookie {
+			return []string{"Cookie", ck.Name + "=" + ck.Value}
+		}
+	}
+	t.Fatalf("sign-in set no session cookie: %v", r.Header)
+	return nil
+}
+
+// Operator creates a platform operator, signs them in and returns the
+// session header pair.
+func (e *Env) Operator(t testing.TB) []string {
+	t.Helper()
+	email := fmt.Sprintf("operator-%d@minishop.test", time.Now().UnixNano())
+	e.User(t, email, true)
+	return e.SignIn(t, email)
+}
+
+// Member creates a user with role in the tenant and signs them in.
+func (e *Env) Member(t testing.TB, tenantID int64, email, role string) []string {
+	t.Helper()
+	u := e.User(t, email, false)
+	ctx := scope.WithTenant(context.Background(), tenantID)
+	if role != tenant.RoleOwner {
+		// A tenant's first member must be its owner.
+		var owners int64
+		_ = e.App.DB.Raw(`SELECT count(*) FROM memberships WHERE tenant_id = ? AND role = 'owner'`, tenantID).Scan(&owners).Error
+		if owners == 0 {
+			o := e.User(t, fmt.Sprintf("owner-%d-%d@brand.test", tenantID, time.Now().UnixNano()), false)
+			if err := e.App.Team.AddMember(ctx, o.ID, tenant.RoleOwner); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := e.App.Team.AddMember(ctx, u.ID, role); err != nil {
+		t.Fatal(err)
+	}
+	return e.SignIn(t, email)
 }

@@ -137,3 +137,14 @@ func (k *Keyring) Open(ctx context.Context, tx *gorm.DB, tenantID int64, purpose
 	}
 	return open(a, sealed, secretAAD(tenantID, purpose))
 }
+
+// SealGlobal encrypts a platform secret that belongs to no tenant (a user's
+// TOTP secret) directly under the master key, bound to purpose.
+func (k *Keyring) SealGlobal(purpose string, plaintext []byte) ([]byte, error) {
+	return seal(k.master, plaintext, []byte("minishop/global/"+purpose))
+}
+
+// OpenGlobal decrypts what SealGlobal produced for the same purpose.
+func (k *Keyring) OpenGlobal(purpose string, sealed []byte) ([]byte, error) {
+	return open(k.master, sealed, []byte("minishop/global/"+purpose))
+}
