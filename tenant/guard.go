@@ -149,6 +149,12 @@ func (g *Guard) require(perm string) gin.HandlerFunc {
 				return
 			}
 		}
+		// A suspended shop stays visible to its staff (so the console can say
+		// why) but nothing in it can be changed or read in detail.
+		if t.Status == Suspended && !(c.Request.Method == http.MethodGet && strings.HasSuffix(c.FullPath(), "/tenants/:slug")) {
+			httpx.Error(c, errs.E(errs.Forbidden, "tenant_suspended", "this shop is suspended by the platform; contact support"))
+			return
+		}
 		enter(c, t)
 		g.audited(c)
 	}

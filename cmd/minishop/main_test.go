@@ -232,6 +232,33 @@ func TestTenantCLI(t *testing.T) {
 	if code == 0 || !strings.Contains(out, "--all") {
 		t.Fatalf("tasks retry without ids: exit %d\n%s", code, out)
 	}
+	out, code = run(t, env, "correct horse battery\n", "user", "create", "--email", "Ann@Nordic-Skin.test", "--name", "Ann")
+	if code != 0 || !strings.Contains(out, "ann@nordic-skin.test") {
+		t.Fatalf("user create: exit %d\n%s", code, out)
+	}
+	out, code = run(t, env, "short\n", "user", "create", "--email", "bob@nordic-skin.test")
+	if code == 0 || !strings.Contains(out, "at least 10") {
+		t.Fatalf("user create with a short password: exit %d\n%s", code, out)
+	}
+	out, code = run(t, env, "", "tenant", "add-member", "--tenant", "nordic-skin", "--email", "ann@nordic-skin.test", "--role", "viewer")
+	if code == 0 || !strings.Contains(out, "owner") {
+		t.Fatalf("a shop's first member must be its owner: exit %d\n%s", code, out)
+	}
+	out, code = run(t, env, "", "tenant", "add-member", "--tenant", "nordic-skin", "--email", "ann@nordic-skin.test", "--role", "owner")
+	if code != 0 || !strings.Contains(out, "owner of nordic-skin") {
+		t.Fatalf("tenant add-member: exit %d\n%s", code, out)
+	}
+	out, code = run(t, env, "", "operator", "grant", "--email", "ann@nordic-skin.test")
+	if code != 0 || !strings.Contains(out, "now a platform operator") {
+		t.Fatalf("operator grant: exit %d\n%s", code, out)
+	}
+	ann := e.SignIn(t, "ann@nordic-skin.test")
+	if r := e.Do(t, "GET", "", "/api/admin/v1/tenants/nordic-skin/members", nil, ann...); r.Status != 200 || !strings.Contains(string(r.Body), `"role":"owner"`) {
+		t.Fatalf("the owner added from the CLI: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "GET", "", "/api/admin/v1/platform/tenants", nil, ann...); r.Status != 200 {
+		t.Fatalf("the operator granted from the CLI: %d %s", r.Status, r.Body)
+	}
 	out, _ = run(t, nil, "", "tenant", "create", "--help")
 	if !strings.Contains(out, "--slug") || !strings.Contains(out, "reserved") {
 		t.Fatalf("help must explain the flags:\n%s", out)
@@ -250,11 +277,33 @@ func TestServeRefusesToStartWithoutMasterKey(t *testing.T) {
 	}
 }
 
-func get(t *testing.T, url, host string) (int, string) {
+// signIn signs in over HTTP and returns the session cookie.
+func signIn(t *testing.T, base, email, password string) string {
+	t.Helper()
+	resp, err := http.Post(base+"/api/admin/v1/session", "application/json",
+		strings.NewReader(fmt.Sprintf(`{"email":%q,"password":%q}`, email, password)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "minishop_session" {
+			return ck.Name + "=" + ck.Value
+		}
+	}
+	t.Fatalf("signing in %s: %d %s", email, resp.StatusCode, b)
+	return ""
+}
+
+func get(t *testing.T, url, host string, cookie ...string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest("GET", url, nil)
 	if host != "" {
 		req.Host = host
+	}
+	for _, c := range cookie {
+		req.Header.Add("Cookie", c)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -288,15 +337,16 @@ func TestDevModeRunsEverythingAndStopsCleanly(t *testing.T) {
 		if code != 200 || !strings.Contains(body, `"name":"Nordic Skin"`) {
 			t.Fatalf("round %d: demo shop: %d %s", round, code, body)
 		}
+		op := signIn(t, base, "operator@minishop.test", "minishop-demo")
 		testenv.Eventually(t, 30*time.Second, "demo tenants provisioned by the dev worker", func() bool {
-			_, body := get(t, base+"/api/admin/v1/platform/tenants", "")
+			_, body := get(t, base+"/api/admin/v1/platform/tenants", "", op)
 			return strings.Count(body, `"provisioned_at":"`) == 3
 		})
-		_, body = get(t, base+"/api/admin/v1/platform/tenants", "")
+		_, body = get(t, base+"/api/admin/v1/platform/tenants", "", op)
 		if n := strings.Count(body, `"slug":`); n != 3 {
 			t.Fatalf("round %d: %d demo tenants, want 3 (no duplicates on a second run): %s", round, n, body)
 		}
-		if code, _ := get(t, base+"/platform/queues", ""); code != 200 {
+		if code, _ := get(t, base+"/platform/queues", "", op); code != 200 {
 			t.Fatalf("round %d: the queue monitor is not served in dev mode: %d", round, code)
 		}
 		if !strings.Contains(p.out.String(), "nordic-skin.localhost") {
