@@ -337,10 +337,11 @@ func (a *Accounts) BeginTOTP(ctx context.Context, userID int64) (*Enrollment, er
 // ConfirmTOTP turns two-factor on once the user proves a code, and returns
 // ten single-use recovery codes (shown once; stored hashed).
 func (a *Accounts) ConfirmTOTP(ctx context.Context, userID int64, code string) ([]string, error) {
-	var sealed []byte
-	if err := a.db.WithContext(ctx).Raw(`SELECT totp_sealed FROM users WHERE id = ? AND totp_enabled_at IS NULL`, userID).Scan(&sealed).Error; err != nil {
+	var row struct{ TOTPSealed []byte }
+	if err := a.db.WithContext(ctx).Raw(`SELECT totp_sealed FROM users WHERE id = ? AND totp_enabled_at IS NULL`, userID).Scan(&row).Error; err != nil {
 		return nil, err
 	}
+	sealed := row.TOTPSealed
 	if sealed == nil {
 		return nil, errs.E(errs.Conflict, "no_enrollment", "start two-factor enrolment first")
 	}

@@ -2,9 +2,12 @@ package tenant
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/minishop/minishop/internal/db"
 	"github.com/minishop/minishop/internal/errs"
@@ -104,8 +107,11 @@ func (a *Accounts) SessionPrincipal(ctx context.Context, token string) (*Princip
 	err := a.db.WithContext(ctx).Raw(`SELECT s.user_id, u.email, u.operator, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id_hash = ? AND s.revoked_at IS NULL AND s.expires_at > now() AND s.last_seen_at > now() - make_interval(secs => ?)`,
 		hash, SessionIdle.Seconds()).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, errs.E(errs.Unauthorized, "unauthorized", "your session has ended; sign in again")
+	}
 	if err != nil {
-		return nil, db.NotFound(err, "unauthorized", "your session has ended; sign in again")
+		return nil, err
 	}
 	if time.Since(row.LastSeenAt) > time.Minute {
 		_ = a.db.WithContext(ctx).Exec(`UPDATE sessions SET last_seen_at = now() WHERE id_hash = ?`, hash).Error
@@ -151,13 +157,13 @@ func (a *Accounts) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, e
 
 // RevokeSession ends one of the user's sessions by its listed id.
 func (a *Accounts) RevokeSession(ctx context.Context, p *Principal, id string) error {
-	var hashes [][]byte
-	if err := a.db.WithContext(ctx).Raw(`SELECT id_hash FROM sessions WHERE user_id = ? AND revoked_at IS NULL`, p.UserID).Scan(&hashes).Error; err != nil {
+	var rows []struct{ IDHash []byte }
+	if err := a.db.WithContext(ctx).Raw(`SELECT id_hash FROM sessions WHERE user_id = ? AND revoked_at IS NULL`, p.UserID).Scan(&rows).Error; err != nil {
 		return err
 	}
-	for _, h := range hashes {
-		if strings.EqualFold(shortID(h), id) {
-			return a.db.WithContext(ctx).Exec(`UPDATE sessions SET revoked_at = now() WHERE id_hash = ?`, h).Error
+	for _, r := range rows {
+		if strings.EqualFold(shortID(r.IDHash), id) {
+			return a.db.WithContext(ctx).Exec(`UPDATE sessions SET revoked_at = now() WHERE id_hash = ?`, db.Bytes(r.IDHash)).Error
 		}
 	}
 	return errs.E(errs.NotFound, "session_not_found", "no such session")

@@ -3,6 +3,7 @@ package worker_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,11 +63,12 @@ func TestNewTenantIsProvisionedWithWorkingSandboxCredentials(t *testing.T) {
 		t.Fatalf("provisioned %d times", provisionedCount(t, e, tn.ID))
 	}
 	// The secret is sealed at rest: the stored bytes do not contain it.
-	var sealed []byte
+	var row struct{ Sealed []byte }
 	_ = db.InTenant(ctx, e.App.DB, func(tx *gorm.DB) error {
-		return tx.Raw(`SELECT sealed FROM credentials WHERE tenant_id = ?`, tn.ID).Scan(&sealed).Error
+		return tx.Raw(`SELECT sealed FROM credentials WHERE tenant_id = ?`, tn.ID).Scan(&row).Error
 	})
-	if len(sealed) == 0 || contains(sealed, mp.Secret) {
+	sealed := row.Sealed
+	if len(sealed) == 0 || strings.Contains(string(sealed), mp.Secret) {
 		t.Fatal("the app secret must be stored encrypted")
 	}
 }
