@@ -108,7 +108,7 @@ func (h *Handler) RegisterSession(r Router) {
 	})
 	ag := r.Group("/agencies/:agency_id")
 	ag.GET("", PermSignedIn, func(c *gin.Context) {
-		id, valid := pathID(c, "agency_id")
+		id, valid := agencyOf(c)
 		if !valid {
 			return
 		}
@@ -116,7 +116,7 @@ func (h *Handler) RegisterSession(r Router) {
 		ok(c, http.StatusOK, v, err)
 	})
 	ag.POST("/invitations", PermSignedIn, func(c *gin.Context) {
-		id, valid := pathID(c, "agency_id")
+		id, valid := agencyOf(c)
 		var in InviteInput
 		if !valid || !bind(c, &in) {
 			return
@@ -125,7 +125,7 @@ func (h *Handler) RegisterSession(r Router) {
 		ok(c, http.StatusCreated, inv, err)
 	})
 	ag.POST("/access-requests", PermSignedIn, func(c *gin.Context) {
-		id, valid := pathID(c, "agency_id")
+		id, valid := agencyOf(c)
 		var in AccessRequest
 		if !valid || !bind(c, &in) {
 			return
@@ -133,6 +133,20 @@ func (h *Handler) RegisterSession(r Router) {
 		a, err := h.Team.RequestAccess(c.Request.Context(), PrincipalOf(c), id, in)
 		ok(c, http.StatusCreated, a, err)
 	})
+}
+
+// agencyOf returns the agency in the path if the principal works for it;
+// otherwise it answers 404 before looking at anything else in the request.
+func agencyOf(c *gin.Context) (int64, bool) {
+	id, valid := pathID(c, "agency_id")
+	if !valid {
+		return 0, false
+	}
+	if _, err := agencyRole(PrincipalOf(c), id); err != nil {
+		httpx.Error(c, err)
+		return 0, false
+	}
+	return id, true
 }
 
 // bind decodes the body into v, writing the error response when it fails.
