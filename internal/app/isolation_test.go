@@ -248,6 +248,9 @@ func TestRoleTemplates(t *testing.T) {
 			if got := e.App.Authz.Allowed(shop.ID, p, tenant.UserSubject(u.ID)); got != has[p] {
 				t.Errorf("%s %s: allowed=%v, want %v", role, p, got, has[p])
 			}
+			if got := e.App.Authz.Enforce(tenant.UserSubject(u.ID), shop.ID, p); got != has[p] {
+				t.Errorf("%s %s: Casbin's Enforce says %v, want %v", role, p, got, has[p])
+			}
 			if e.App.Authz.Allowed(other.ID, p, tenant.UserSubject(u.ID)) {
 				t.Errorf("%s of one shop holds %s in another", role, p)
 			}
