@@ -23,7 +23,9 @@ func NewMigrator(sqlDB *sql.DB) (*Migrator, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithSessionLocker(locker))
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, migrations.FS, goose.WithSessionLocker(locker),
+		// Parallel work lands migrations out of number order; apply any that are missing.
+		goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return nil, err
 	}
