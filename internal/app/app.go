@@ -26,6 +26,7 @@ import (
 	"github.com/minishop/minishop/internal/httpx"
 	"github.com/minishop/minishop/internal/outbox"
 	"github.com/minishop/minishop/internal/vault"
+	"github.com/minishop/minishop/shop"
 	"github.com/minishop/minishop/tenant"
 	"github.com/minishop/minishop/worker"
 )
@@ -49,6 +50,7 @@ type App struct {
 	Authz     *tenant.Authorizer
 	Team      *tenant.Team
 	Mailer    tenant.Mailer
+	Shop      *shop.Service
 	Registry  *prometheus.Registry
 	metrics   *httpx.Metrics
 	guard     *tenant.Guard
@@ -99,6 +101,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a.Mailer = &tenant.OutboxMailer{DB: g, Log: log, Print: cfg.Dev}
 	a.Team = tenant.NewTeam(g, a.Accounts, a.Authz, a.Mailer, cfg.PublicURL)
+	rates, err := shop.ParseTaxRates(cfg.TaxVAT, cfg.TaxFactor, cfg.TaxConsumption)
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("MINISHOP_TAX_*: %w", err)
+	}
+	a.Shop = shop.New(shop.Deps{DB: g, Redis: rdb, Keys: keys, Tenants: a.Tenants, Rates: rates, Media: shop.Disk{Dir: cfg.MediaDir},
+		Log: log, SandboxURL: cfg.SandboxURL, WeChatAPI: cfg.WeChatAPI})
 	a.metrics = httpx.NewMetrics(a.Registry)
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		worker.NewQueueCollector(a.Inspector))
@@ -161,13 +170,17 @@ func (a *App) Router() *gin.Engine {
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})))
 
 	th := &tenant.Handler{Tenants: a.Tenants, Accounts: a.Accounts, Team: a.Team, Authz: a.Authz, SecureCookies: !a.Cfg.Dev}
-	th.RegisterStorefront(r.Group("/api/v1", a.Resolver.Storefront()))
+	sh := &shop.Handler{S: a.Shop}
+	storefront := r.Group("/api/v1", a.Resolver.Storefront())
+	th.RegisterStorefront(storefront)
+	sh.RegisterStorefront(storefront)
 
 	a.guard = tenant.NewGuard(a.Accounts, a.Tenants, a.Authz, a.Resolver)
 	admin := a.guard.Router(r.Group("/api/admin/v1", a.guard.Authenticate()))
 	th.RegisterSession(admin)
 	th.RegisterPlatform(admin.Group("/platform"))
 	th.RegisterAdmin(admin.Group("/tenants/:slug"))
+	sh.RegisterAdmin(admin.Group("/tenants/:slug"))
 	if a.Cfg.Dev {
 		// The dev mail outbox: invitations and resets land here instead of an inbox.
 		admin.GET("/dev/mail", tenant.PermPublic, func(c *gin.Context) {

@@ -32,6 +32,8 @@ type Config struct {
 	LogFormat   string // "text" or "json"
 	DataDir     string
 
+	MasterKeyOld []byte // previous master key during a rotation (optional): opens data keys, never wraps new ones
+
 	PublicURL string // base URL of the admin console, for links in emails
 
 	SandboxAddr string // where `dev`/`sandbox` listen for the sandbox of WeChat's APIs
@@ -44,6 +46,11 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	TenantCacheTTL    time.Duration
 	WorkerConcurrency int
+
+	MediaDir string // uploaded images (content-addressed)
+
+	// CBEC tax rates (decimals) and consumption tax per category.
+	TaxVAT, TaxFactor, TaxConsumption string
 
 	// PasswordParams overrides the argon2id cost (tests only; nil = the default).
 	PasswordParams *argon2id.Params
@@ -99,6 +106,10 @@ func FromEnv() (*Config, error) {
 		WorkerConcurrency: int(num("MINISHOP_WORKER_CONCURRENCY", 10)),
 	}
 	c.SandboxURL = get("MINISHOP_SANDBOX_URL", "http://"+c.SandboxAddr)
+	c.MediaDir = get("MINISHOP_MEDIA_DIR", filepath.Join(c.DataDir, "media"))
+	c.TaxVAT = get("MINISHOP_TAX_VAT", "0.13")
+	c.TaxFactor = get("MINISHOP_TAX_CBEC_FACTOR", "0.7")
+	c.TaxConsumption = get("MINISHOP_TAX_CONSUMPTION", "premium_cosmetics=0.15,jewelry=0.10,high_end_watches=0.20")
 	port := ""
 	if i := strings.LastIndex(c.HTTPAddr, ":"); i >= 0 && c.HTTPAddr[i+1:] != "80" {
 		port = c.HTTPAddr[i:]
@@ -135,6 +146,13 @@ func FromEnv() (*Config, error) {
 			problems = append(problems, "MINISHOP_MASTER_KEY: "+err.Error())
 		}
 		c.MasterKey = k
+	}
+	if v := get("MINISHOP_MASTER_KEY_OLD", ""); v != "" {
+		k, err := ParseKey(v)
+		if err != nil {
+			problems = append(problems, "MINISHOP_MASTER_KEY_OLD: "+err.Error())
+		}
+		c.MasterKeyOld = k
 	}
 	if v := get("MINISHOP_SANDBOX_SEED", ""); v != "" {
 		c.SandboxSeed = []byte(v)

@@ -1,0 +1,53 @@
+package shop
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	"github.com/minishop/minishop/internal/vault"
+	"github.com/minishop/minishop/tenant"
+)
+
+// Deps are what the shop needs from the rest of Minishop.
+type Deps struct {
+	DB         *gorm.DB
+	Redis      *redis.Client
+	Keys       *vault.Keyring
+	Tenants    *tenant.Service
+	Rates      TaxRates
+	Media      Storage // where uploaded images live
+	Log        *slog.Logger
+	SandboxURL string // WeChat API base for tenants in test mode
+	WeChatAPI  string // WeChat API base for tenants in live mode
+}
+
+// Service is the shop: catalog administration, the storefront's catalog
+// reads, and the Mini Program's customers. Its methods take the tenant from
+// the context and fail closed without one.
+type Service struct {
+	Deps
+	cache CatalogCache
+}
+
+// CatalogCache is told when a tenant's catalog changed, so storefront reads
+// never serve what was there before an edit that has returned.
+type CatalogCache interface {
+	Invalidate(ctx context.Context, tenantID int64)
+}
+
+type noCache struct{}
+
+func (noCache) Invalidate(context.Context, int64) {}
+
+// New returns the shop service.
+func New(d Deps) *Service {
+	if d.Rates.VAT == nil {
+		d.Rates = DefaultTaxRates()
+	}
+	s := &Service{Deps: d, cache: noCache{}}
+	s.cache = newCatalogCache(s)
+	return s
+}
