@@ -16,6 +16,7 @@ type Deps struct {
 	DB         *gorm.DB
 	Redis      *redis.Client
 	Keys       *vault.Keyring
+	Platform   *vault.PlatformKeys // platform-wide secrets (customer tokens, buyer ID hash)
 	Tenants    *tenant.Service
 	Rates      TaxRates
 	Media      Storage // where uploaded images live

@@ -106,7 +106,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		a.Close()
 		return nil, fmt.Errorf("MINISHOP_TAX_*: %w", err)
 	}
-	a.Shop = shop.New(shop.Deps{DB: g, Redis: rdb, Keys: keys, Tenants: a.Tenants, Rates: rates, Media: shop.Disk{Dir: cfg.MediaDir},
+	a.Shop = shop.New(shop.Deps{DB: g, Redis: rdb, Keys: keys, Platform: vault.NewPlatformKeys(keys, g), Tenants: a.Tenants, Rates: rates, Media: shop.Disk{Dir: cfg.MediaDir},
 		Log: log, SandboxURL: cfg.SandboxURL, WeChatAPI: cfg.WeChatAPI})
 	a.metrics = httpx.NewMetrics(a.Registry)
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
