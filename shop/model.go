@@ -60,7 +60,7 @@ type Product struct {
 	CreatedAt   time.Time          `json:"created_at"`
 	UpdatedAt   time.Time          `json:"updated_at"`
 	SKUs        []SKU              `json:"skus,omitempty"`
-	Checklist   []Problem          `json:"checklist,omitempty"` // what stops publishing (detail only)
+	Checklist   []Problem          `json:"checklist"` // what stops publishing (detail only)
 }
 
 // SKU is one option combination of a product, with its price, stock and
@@ -70,24 +70,24 @@ type SKU struct {
 	ProductID      int64    `json:"product_id"`
 	Code           string   `json:"code"`
 	Barcode        string   `json:"barcode"`
-	OptionValues   []string `json:"option_values"`
+	OptionValues   []string `json:"option_values" gorm:"-"`
 	Price          int64    `json:"price"`            // fen
 	CompareAtPrice *int64   `json:"compare_at_price"` // fen
 	WeightG        *int     `json:"weight_g"`
 	Customs
 	Sort       int        `json:"sort"`
 	ArchivedAt *time.Time `json:"archived_at"`
-	Stock      *Stock     `json:"stock,omitempty"`
-	Landed     *Landed    `json:"landed,omitempty"`
+	Stock      *Stock     `json:"stock,omitempty" gorm:"-"`
+	Landed     *Landed    `json:"landed,omitempty" gorm:"-"`
 }
 
 // Customs is the cross-border data of a SKU, as customs messages need it.
 type Customs struct {
-	HSCode        string   `json:"hs_code"`        // 10 digits
-	OriginCountry string   `json:"origin_country"` // customs numeric country code, e.g. 330 Sweden
-	GName         string   `json:"gname"`          // declared name (Chinese)
-	GModel        string   `json:"gmodel"`         // declared specification
-	Unit          string   `json:"unit"`           // declared unit code, e.g. 007 piece
+	HSCode        string   `json:"hs_code"`                     // 10 digits
+	OriginCountry string   `json:"origin_country"`              // customs numeric country code, e.g. 330 Sweden
+	GName         string   `json:"gname" gorm:"column:gname"`   // declared name (Chinese)
+	GModel        string   `json:"gmodel" gorm:"column:gmodel"` // declared specification
+	Unit          string   `json:"unit"`                        // declared unit code, e.g. 007 piece
 	LegalUnit1    string   `json:"legal_unit1"`
 	LegalQty1     *float64 `json:"legal_qty1"`
 	LegalUnit2    string   `json:"legal_unit2"`

@@ -250,3 +250,15 @@ func audit(ctx context.Context, tx *gorm.DB, tenantID int64, action, object stri
 	return tx.WithContext(ctx).Exec(`INSERT INTO audit_log (tenant_id, actor_kind, actor_id, action, object, data, ip, request_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, tenantID, by.Kind, by.ID, action, object, jsonString(data), ip, scope.RequestID(ctx)).Error
 }
+
+// Audit appends to the audit log of the tenant in ctx, inside tx (which must
+// be scoped to that tenant), on behalf of the actor in ctx. Other features
+// call it in the transaction of their change, so the entry and the change
+// commit together. data must not hold secrets.
+func Audit(ctx context.Context, tx *gorm.DB, action, object string, data map[string]any) error {
+	tid, ok := scope.TenantID(ctx)
+	if !ok {
+		return errs.Wrap(db.ErrNoTenant, "audit")
+	}
+	return audit(ctx, tx, tid, action, object, data)
+}

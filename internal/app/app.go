@@ -154,7 +154,9 @@ func (a *App) Router() *gin.Engine {
 	r.HandleMethodNotAllowed = true
 	_ = r.SetTrustedProxies(nil) // client IPs come from the socket unless configured otherwise
 	r.Use(httpx.RequestID(), httpx.Recover(a.Log), httpx.AccessLog(a.Log), a.metrics.Handler(),
-		httpx.BodyLimit(a.Cfg.BodyLimit), httpx.Timeout(a.Cfg.RequestTimeout))
+		httpx.BodyLimit(a.Cfg.BodyLimit, map[string]int64{
+			"/api/admin/v1/tenants/:slug/images": shop.MaxImageBytes + 64<<10,
+		}), httpx.Timeout(a.Cfg.RequestTimeout))
 	r.NoRoute(httpx.NoRoute)
 	r.NoMethod(httpx.NoMethod)
 

@@ -1,8 +1,11 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/png"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,6 +13,7 @@ import (
 	"github.com/minishop/minishop/internal/db"
 	"github.com/minishop/minishop/internal/scope"
 	"github.com/minishop/minishop/internal/testenv"
+	"github.com/minishop/minishop/shop"
 	"github.com/minishop/minishop/tenant"
 )
 
@@ -24,6 +28,8 @@ type world struct {
 	agencyB     int64
 	tokenB      int64
 	invitationB int64
+	productB    shop.Product
+	categoryB   int64
 }
 
 func newWorld(t *testing.T) *world {
@@ -51,6 +57,20 @@ func newWorld(t *testing.T) *world {
 	r.JSON(t, &inv)
 	w.invitationB = inv.ID
 
+	// Catalog objects of B.
+	if r := e.Do(t, "POST", "", "/api/admin/v1/tenants/shop-b/products", map[string]any{"content": map[string]any{"en": map[string]string{"title": "B's soap"}}}, ownerB...); r.Status != 201 {
+		t.Fatalf("product of B: %d %s", r.Status, r.Body)
+	} else {
+		r.JSON(t, &w.productB)
+	}
+	var cat shop.Category
+	e.Do(t, "POST", "", "/api/admin/v1/tenants/shop-b/categories", map[string]any{"name": map[string]string{"en": "B's category"}}, ownerB...).JSON(t, &cat)
+	w.categoryB = cat.ID
+	img, err := e.App.Shop.UploadImage(scope.WithTenant(ctx, w.b.ID), bytes.NewReader(pngOf()))
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	// An agency for each shop.
 	for _, x := range []struct {
 		email, slug string
@@ -76,6 +96,7 @@ func newWorld(t *testing.T) *world {
 		"user_id":   fmt.Sprint(ub.ID),
 		"agency_id": fmt.Sprint(w.agencyB),
 		"token":     "not-a-real-token",
+		"hash":      img.Hash,
 	}
 	return w
 }
@@ -102,6 +123,12 @@ func snapshot(t *testing.T, e *testenv.Env) string {
 	return b.String()
 }
 
+func pngOf() []byte {
+	var buf bytes.Buffer
+	_ = png.Encode(&buf, image.NewGray(image.Rect(0, 0, 4, 4)))
+	return buf.Bytes()
+}
+
 var param = regexp.MustCompile(`:([a-z_]+)|\*([a-z_]+)`)
 
 func fill(t *testing.T, path string, params map[string]string) string {
@@ -122,7 +149,8 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	router := e.App.Router()
 	perms := e.App.Guard().Permissions()
 	// Per-route object ids of B for the generic ":id".
-	ids := map[string]string{"tokens": fmt.Sprint(w.tokenB), "invitations": fmt.Sprint(w.invitationB), "sessions": "ABCDEF"}
+	ids := map[string]string{"tokens": fmt.Sprint(w.tokenB), "invitations": fmt.Sprint(w.invitationB), "sessions": "ABCDEF",
+		"products": fmt.Sprint(w.productB.ID), "categories": fmt.Sprint(w.categoryB), "skus": fmt.Sprint(w.productB.SKUs[0].ID)}
 	tested := 0
 	for _, rt := range router.Routes() {
 		if !strings.HasPrefix(rt.Path, "/api/admin/") && !strings.HasPrefix(rt.Path, "/platform/") {
@@ -149,7 +177,11 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 			seg := strings.Split(rt.Path, "/")
 			for i, s := range seg {
 				if s == ":id" {
-					params["id"] = ids[seg[i-1]]
+					id, ok := ids[seg[i-1]]
+					if !ok {
+						t.Fatalf("route %s addresses a %s the isolation test has no object of B for: add one to newWorld", rt.Path, seg[i-1])
+					}
+					params["id"] = id
 				}
 			}
 		}
@@ -199,7 +231,7 @@ func TestRoleMatrixOnEveryRoute(t *testing.T) {
 			continue
 		}
 		// Unknown objects: allowed roles get past the guard to a 4xx of the handler.
-		path := fill(t, rt.Path, map[string]string{"slug": "matrix", "user_id": "999999", "id": "999999", "agency_id": "999999"})
+		path := fill(t, rt.Path, map[string]string{"slug": "matrix", "user_id": "999999", "id": "999999", "agency_id": "999999", "hash": strings.Repeat("0", 64)})
 		for _, role := range tenant.TenantRoles {
 			r := e.Do(t, rt.Method, "", path, map[string]string{}, sessions[role]...)
 			allowed := e.App.Authz.RoleAllows(role, perm)

@@ -146,3 +146,9 @@ type Bytes []byte
 
 // Value implements driver.Valuer.
 func (b Bytes) Value() (driver.Value, error) { return []byte(b), nil }
+
+// IsForeignKeyViolation reports whether err is a Postgres foreign key violation.
+func IsForeignKeyViolation(err error) bool {
+	var pg *pgconn.PgError
+	return errors.As(err, &pg) && pg.Code == "23503"
+}

@@ -95,11 +95,16 @@ func Recover(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// BodyLimit caps request bodies at n bytes; reading past it fails with
+// BodyLimit caps request bodies at n bytes, or at routes[route] for the
+// routes listed there (uploads); reading past it fails with
 // *http.MaxBytesError, which Error maps to 413. A declared Content-Length over
 // the limit is refused before reading.
-func BodyLimit(n int64) gin.HandlerFunc {
+func BodyLimit(def int64, routes map[string]int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		n := def
+		if r, ok := routes[c.FullPath()]; ok {
+			n = r
+		}
 		if c.Request.ContentLength > n {
 			Error(c, errs.Errorf(errs.TooLarge, "request body is larger than %d bytes", n))
 			return
