@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,7 @@ func Config(t testing.TB) *config.Config {
 	cfg.SandboxSeed = randomBytes(32)
 	cfg.Dev = false
 	cfg.DataDir = t.TempDir()
+	cfg.MediaDir = filepath.Join(cfg.DataDir, "media")
 	// Cheap password hashing: tests create many users, under the race detector.
 	cfg.PasswordParams = &argon2id.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 	return cfg
