@@ -360,6 +360,7 @@ func (h *Handler) RegisterAdmin(r Router) {
 	r.POST("/agency-access/:agency_id/decline", "team:write", decide("declined"))
 	r.POST("/agency-access/:agency_id/revoke", "team:write", decide("revoked"))
 	r.GET("/audit", "audit:read", h.audit)
+	h.registerCredentials(r)
 }
 
 func (h *Handler) audit(c *gin.Context) {

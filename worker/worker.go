@@ -34,6 +34,7 @@ type Deps struct {
 func Mux(d Deps) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Handle(tenant.TaskProvision, tenantTask(d, d.Tenants.Provision))
+	mux.Handle(tenant.TaskVerifyCredentials, tenantTask(d, d.Tenants.VerifyCredentials))
 	return mux
 }
 
