@@ -24,6 +24,7 @@ import (
 	"github.com/minishop/minishop/internal/db"
 	"github.com/minishop/minishop/internal/errs"
 	"github.com/minishop/minishop/internal/httpx"
+	"github.com/minishop/minishop/internal/openapi"
 	"github.com/minishop/minishop/internal/outbox"
 	"github.com/minishop/minishop/internal/vault"
 	"github.com/minishop/minishop/shop"
@@ -170,6 +171,9 @@ func (a *App) Router() *gin.Engine {
 		c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": checks})
 	})
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})))
+	ref := gin.WrapH(openapi.Handler())
+	r.GET(openapi.JSONPath, ref)
+	r.GET(openapi.DocsPath, ref)
 
 	th := &tenant.Handler{Tenants: a.Tenants, Accounts: a.Accounts, Team: a.Team, Authz: a.Authz, SecureCookies: !a.Cfg.Dev}
 	sh := &shop.Handler{S: a.Shop}

@@ -21,6 +21,7 @@ import (
 
 	"github.com/minishop/minishop/internal/app"
 	"github.com/minishop/minishop/internal/config"
+	"github.com/minishop/minishop/internal/openapi"
 	"github.com/minishop/minishop/internal/outbox"
 	"github.com/minishop/minishop/internal/sandbox"
 	"github.com/minishop/minishop/internal/scope"
@@ -124,7 +125,7 @@ func Start(t testing.TB, cfg *config.Config) *Env {
 	lctx, lcancel := context.WithCancel(context.Background())
 	go a.Resolver.Listen(lctx)
 	go a.Authz.Listen(lctx, 10*time.Minute)
-	api := httptest.NewServer(a.Handler())
+	api := httptest.NewServer(documented(t, a.Handler()))
 	t.Cleanup(func() {
 		api.Close()
 		lcancel()
@@ -301,4 +302,34 @@ func (e *Env) Member(t testing.TB, tenantID int64, email, role string) []string 
 		t.Fatal(err)
 	}
 	return e.SignIn(t, email)
+}
+
+// validator is shared by the tests of a package: loading the document costs
+// tens of milliseconds.
+var validator = sync.OnceValues(openapi.NewValidator)
+
+// documented passes every response of h through the OpenAPI validator and
+// fails the test on a response that openapi.yaml does not describe, so the
+// whole suite keeps the reference true.
+func documented(t testing.TB, h http.Handler) http.Handler {
+	v, err := validator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.URL.Path, "/api/") && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if err := v.Check(r, nil, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+			t.Errorf("openapi: %v", err)
+		}
+		for k, vs := range rec.Header() {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+	})
 }
