@@ -10,6 +10,7 @@
 #   wrk        wrk                             wrk
 #   hey        hey                             hey
 #   pgbench    pgbench                         postgresql-contrib
+#   cjkfont    a Chinese font (fc-list :lang=zh) fonts-wqy-microhei (screenshots in Chinese)
 #
 # Exits 0 without touching apt when every requested tool is already on PATH.
 # Otherwise it needs root (or password-less sudo) and:
@@ -45,6 +46,7 @@ tool_present() {
     wrk) have wrk ;;
     hey) have hey ;;
     pgbench) have pgbench ;;
+    cjkfont) have fc-list && [[ -n "$(fc-list :lang=zh 2>/dev/null)" ]] ;;
     *) return 2 ;;
   esac
 }
@@ -57,6 +59,7 @@ tool_packages() {
     wrk) echo "wrk" ;;
     hey) echo "hey" ;;
     pgbench) echo "postgresql-contrib" ;;
+    cjkfont) echo "fonts-wqy-microhei fontconfig" ;;
   esac
 }
 

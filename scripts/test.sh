@@ -7,7 +7,11 @@ export PATH="$PATH:/usr/local/go/bin"
 MINISHOP_PG_FAST=1 scripts/services.sh up --quiet
 # shellcheck disable=SC1091
 . "${MINISHOP_DATA_DIR:-.minishop}/env"
+echo "== admin console (npm ci, typecheck, build)"
+scripts/web-build.sh
 echo "== go vet"
 go vet ./...
 echo "== go test -race"
 go test -race -count=1 -timeout 25m ./...
+echo "== browser tests of the admin console (Chromium)"
+scripts/e2e.sh

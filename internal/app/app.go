@@ -29,6 +29,7 @@ import (
 	"github.com/minishop/minishop/internal/vault"
 	"github.com/minishop/minishop/shop"
 	"github.com/minishop/minishop/tenant"
+	webadmin "github.com/minishop/minishop/web/admin"
 	"github.com/minishop/minishop/worker"
 )
 
@@ -171,6 +172,10 @@ func (a *App) Router() *gin.Engine {
 		c.JSON(http.StatusOK, gin.H{"status": "ready", "checks": checks})
 	})
 	r.GET("/metrics", gin.WrapH(promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{})))
+	console := gin.WrapH(webadmin.Handler())
+	r.GET("/admin", console)
+	r.GET("/admin/*path", console)
+	r.HEAD("/admin/*path", console)
 	ref := gin.WrapH(openapi.Handler())
 	r.GET(openapi.JSONPath, ref)
 	r.GET(openapi.DocsPath, ref)

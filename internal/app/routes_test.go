@@ -16,8 +16,10 @@ import (
 // the dev-only ones must be absent.
 func TestRoutesAreDocumented(t *testing.T) {
 	undocumented := func(r string) bool {
-		// Not part of the APIs: Prometheus and the operators' queue monitor.
-		return r == "GET /metrics" || strings.HasPrefix(r, "GET /platform/queues")
+		// Not part of the APIs: Prometheus, the operators' queue monitor and
+		// the console's files.
+		return r == "GET /metrics" || strings.HasPrefix(r, "GET /platform/queues") ||
+			strings.HasPrefix(r, "GET /admin") || strings.HasPrefix(r, "HEAD /admin")
 	}
 	for _, dev := range []bool{true, false} {
 		e := testenv.New(t, func(c *config.Config) { c.Dev = dev })

@@ -1,6 +1,6 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { fixtures } from './dev/fixtures';
+import { fixtures } from './dev/fixtures.ts';
 
 // The console is served by the Go binary at /admin/ from dist/app (embedded
 // by embed.go). In development, `npm run dev` proxies the API to a running

@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
+import { useNavigate } from 'react-router';
 import { api, isApiError } from './client';
 import type { Session, SignInRequest } from './types';
 
@@ -18,6 +19,10 @@ export function useSession() {
   return useQuery({ queryKey: sessionKey, queryFn: ({ signal }) => fetchSession(signal), staleTime: 60_000 });
 }
 
+/** Why the session ended: signed out on purpose, or refused by the server (expired, revoked). */
+export type SessionEnd = 'signed-out' | 'expired';
+const endKey = ['session-end'] as const;
+
 export function useSignIn() {
   const qc = useQueryClient();
   return useMutation({
@@ -30,16 +35,32 @@ export function useSignIn() {
   });
 }
 
+/** Signs out and shows the sign-in page, without a ?next=: the next person starts afresh. */
 export function useSignOut() {
   const qc = useQueryClient();
+  const navigate = useNavigate();
   return useMutation({
     mutationFn: () => api.delete('/session'),
-    onSettled: () => signedOut(qc),
+    // Here rather than in mutate(): the menu that started it may be gone by then.
+    onSettled: () => {
+      signedOut(qc, 'signed-out');
+      void navigate('/login', { replace: true });
+    },
   });
 }
 
-/** Forgets everything cached and marks the session as gone (the app then shows sign-in). */
-export function signedOut(qc: QueryClient): void {
+/**
+ * Forgets everything cached and marks the session as gone, which shows the
+ * sign-in page: with the current address as ?next= when it expired, so the
+ * user comes back to it, and without when they signed out.
+ */
+export function signedOut(qc: QueryClient, how: SessionEnd = 'expired'): void {
   qc.removeQueries({ predicate: (q) => q.queryKey[0] !== sessionKey[0] });
+  qc.setQueryData(endKey, how);
   qc.setQueryData(sessionKey, null);
+}
+
+/** How the last session ended, if it did. */
+export function sessionEnd(qc: QueryClient): SessionEnd | undefined {
+  return qc.getQueryData<SessionEnd>(endKey);
 }

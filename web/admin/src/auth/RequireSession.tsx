@@ -1,5 +1,6 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { Navigate, Outlet, useLocation } from 'react-router';
-import { useSession } from '../api/session';
+import { sessionEnd, useSession } from '../api/session';
 import { FullPageError, FullPageLoading } from '../components/States';
 import { useI18n } from '../i18n/I18nProvider';
 import { SessionProvider } from './SessionContext';
@@ -10,6 +11,7 @@ export function RequireSession() {
   const { t } = useI18n();
   const location = useLocation();
   const q = useSession();
+  const qc = useQueryClient();
   if (q.data) {
     return (
       <SessionProvider session={q.data}>
@@ -17,7 +19,10 @@ export function RequireSession() {
       </SessionProvider>
     );
   }
-  if (q.data === null) return <Navigate to={loginPath(location)} replace />;
+  if (q.data === null) {
+    // After a sign-out the next person starts afresh; otherwise come back here.
+    return <Navigate to={sessionEnd(qc) === 'signed-out' ? '/login' : loginPath(location)} replace />;
+  }
   if (q.isError) return <FullPageError title={t('error.sessionTitle')} error={q.error} onRetry={() => void q.refetch()} />;
   return <FullPageLoading />;
 }

@@ -1,4 +1,4 @@
-import { Button, Result, Skeleton, Spin, Typography } from 'antd';
+import { Alert, Button, Result, Skeleton, Spin, Typography } from 'antd';
 import type { UseQueryResult } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { isApiError } from '../api/client';
@@ -37,12 +37,53 @@ export function NotFound({ extra }: { extra?: ReactNode }) {
   return <Result status="404" title={t('error.notFoundTitle')} subTitle={t('error.notFoundText')} extra={extra} />;
 }
 
-/** Any failed request: 403 and 404 get their own page, the rest the message and request id. */
-export function ErrorState({ error, title, onRetry }: { error: unknown; title?: string; onRetry?: () => void }) {
+/**
+ * Any failed request: 403 and 404 get their own wording, the rest the
+ * server's message and the request id. "page" fills a page, "inline" fits in
+ * a card.
+ */
+export function ErrorState({
+  error,
+  title,
+  onRetry,
+  variant = 'page',
+}: {
+  error: unknown;
+  title?: string;
+  onRetry?: () => void;
+  variant?: 'page' | 'inline';
+}) {
   const { t } = useI18n();
   const message = useErrorMessage();
-  if (isApiError(error) && error.status === 403) return <Forbidden />;
-  if (isApiError(error) && error.status === 404 && error.code !== 'route_not_found') return <NotFound />;
+  const forbidden = isApiError(error) && error.status === 403;
+  const notFound = isApiError(error) && error.status === 404 && error.code !== 'route_not_found';
+  if (variant === 'inline') {
+    if (forbidden) {
+      return <Alert type="warning" showIcon message={t('error.forbiddenTitle')} description={t('error.forbiddenText')} />;
+    }
+    return (
+      <Alert
+        type="error"
+        showIcon
+        message={title ?? (notFound ? t('error.notFoundTitle') : t('error.title'))}
+        description={
+          <div className="error-inline">
+            <div data-testid="error-message">{message(error)}</div>
+            <RequestId error={error} />
+            {onRetry && (
+              <div>
+                <Button size="small" onClick={onRetry}>
+                  {t('common.retry')}
+                </Button>
+              </div>
+            )}
+          </div>
+        }
+      />
+    );
+  }
+  if (forbidden) return <Forbidden />;
+  if (notFound) return <NotFound />;
   return (
     <Result
       status={isApiError(error) && error.isNetwork ? 'warning' : 'error'}
@@ -85,7 +126,8 @@ export function FullPageError(props: { error: unknown; title?: string; onRetry?:
 
 /**
  * The four states of a data screen: loading (skeleton), error (with the
- * request id; 403 as forbidden), empty, and the data.
+ * request id; 403 as forbidden), empty, and the data. Use variant="page"
+ * when the query is the whole page.
  */
 export function QueryState<T>({
   query,
@@ -93,15 +135,17 @@ export function QueryState<T>({
   isEmpty,
   empty,
   loading,
+  variant = 'inline',
 }: {
   query: UseQueryResult<T>;
   children: (data: T) => ReactNode;
   isEmpty?: (data: T) => boolean;
   empty?: ReactNode;
   loading?: ReactNode;
+  variant?: 'page' | 'inline';
 }) {
   if (query.isPending) return <>{loading ?? <Skeleton active paragraph={{ rows: 4 }} />}</>;
-  if (query.isError) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
+  if (query.isError) return <ErrorState error={query.error} variant={variant} onRetry={() => void query.refetch()} />;
   if (isEmpty?.(query.data)) return <>{empty}</>;
   return <>{children(query.data)}</>;
 }

@@ -106,6 +106,7 @@ export const en = {
   'shop.chooseAnother': 'Choose a shop',
   'shop.noneTitle': 'No shop yet',
   'shop.noneText': 'Your account is not part of any shop team yet. Ask the owner of a shop, or your agency, to invite {email}. Setting up a new shop from here is coming soon.',
+  'shop.noneOperator': 'You are a platform operator and belong to no shop team. Operator tools will appear in this console soon; until then, use the platform API.',
   'shop.suspendedBanner': 'This shop is suspended: its Mini Program cannot take orders. Contact Minishop support to resume it.',
   'shop.viaAgency': 'via {agency}',
 

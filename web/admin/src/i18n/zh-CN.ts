@@ -106,6 +106,7 @@ export const zhCN: Messages = {
   'shop.chooseAnother': '选择店铺',
   'shop.noneTitle': '还没有店铺',
   'shop.noneText': '你的账号尚未加入任何店铺团队。请让店铺所有者或你的代运营公司邀请 {email}。在此创建新店铺的功能即将推出。',
+  'shop.noneOperator': '你是平台运营人员，不属于任何店铺团队。运营工具即将在此后台上线；在此之前请使用平台 API。',
   'shop.suspendedBanner': '此店铺已暂停：小程序无法下单。如需恢复，请联系 Minishop 客服。',
   'shop.viaAgency': '通过 {agency}',
 

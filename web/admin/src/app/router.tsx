@@ -1,0 +1,62 @@
+import { createBrowserRouter, Outlet, useParams } from 'react-router';
+import { RequireSession } from '../auth/RequireSession';
+import { sections, type Section } from '../layout/sections';
+import { ChooseShopPage } from '../pages/ChooseShopPage';
+import { HomePage } from '../pages/HomePage';
+import { LoginPage } from '../pages/LoginPage';
+import { NotFoundPage } from '../pages/NotFoundPage';
+import { RootRedirect } from '../pages/RootRedirect';
+import { RouteError } from '../pages/RouteError';
+import { ComingSoonPage } from '../pages/SectionPage';
+import { RequirePermission, ShopLayout } from '../pages/ShopLayout';
+
+/** The base path the Go binary serves the console at (vite.config.ts `base`). */
+export const BASENAME = '/admin';
+
+function ShopNotFound() {
+  const { slug = '' } = useParams();
+  return <NotFoundPage home={`/s/${slug}`} />;
+}
+
+const notHome = (s: Section): s is Section & { key: Exclude<Section['key'], 'home'> } => s.key !== 'home';
+
+export function createRouter() {
+  return createBrowserRouter(
+    [
+      {
+        element: <Outlet />,
+        errorElement: <RouteError />,
+        children: [
+          { path: 'login', element: <LoginPage /> },
+          {
+            element: <RequireSession />,
+            children: [
+              { index: true, element: <RootRedirect /> },
+              { path: 'shops', element: <ChooseShopPage /> },
+              {
+                path: 's/:slug',
+                element: <ShopLayout />,
+                children: [
+                  { index: true, element: <HomePage /> },
+                  // Sections not built yet: each gets its own route (and
+                  // its permission check) so deep links keep working later.
+                  ...sections.filter(notHome).map((s) => ({
+                    path: `${s.path}/*`,
+                    element: (
+                      <RequirePermission perm={s.perm}>
+                        <ComingSoonPage section={s} />
+                      </RequirePermission>
+                    ),
+                  })),
+                  { path: '*', element: <ShopNotFound /> },
+                ],
+              },
+            ],
+          },
+          { path: '*', element: <NotFoundPage /> },
+        ],
+      },
+    ],
+    { basename: BASENAME },
+  );
+}
