@@ -30,8 +30,7 @@ test:
 
 ## bench: benchmarks that print figures (not part of `make test`)
 bench:
-	@MINISHOP_PG_FAST=1 scripts/services.sh up --quiet
-	@. "$(MINISHOP_DATA_DIR)/env" && $(GO) test -run '^$$' -bench . -benchmem ./...
+	@bench/run.sh
 
 vet:
 	$(GO) vet ./...

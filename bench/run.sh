@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark of the project, printing figures. Not part of
+# `make test`: the figures belong in the README and the closing notes, not in
+# assertions.
+#
+#   1. `go test -bench` over all packages (tenant resolution, permission checks,
+#      and whatever else has a Benchmark function);
+#   2. the storefront load harness (bench/cmd/storefront) at 10 tenants and at
+#      10,000 tenants × 100 products, each beside a bare gin handler serving the
+#      same bytes from memory (the ceiling).
+#
+# Environment: BENCH_DURATION (default 10s per measured run), BENCH_ONLY=go|storefront.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+MINISHOP_PG_FAST=1 scripts/services.sh up --quiet
+# shellcheck disable=SC1091
+. "${MINISHOP_DATA_DIR:-.minishop}/env"
+dur="${BENCH_DURATION:-10s}"
+only="${BENCH_ONLY:-all}"
+if [[ "$only" == all || "$only" == go ]]; then
+  echo "== go test -bench ./..."
+  go test -run '^$' -bench . -benchmem -timeout 60m ./...
+fi
+if [[ "$only" == all || "$only" == storefront ]]; then
+  echo "== storefront load: 10 tenants × 100 products"
+  go run ./bench/cmd/storefront -tenants 10 -products 100 -duration "$dur"
+  echo "== storefront load: 10,000 tenants × 100 products"
+  go run ./bench/cmd/storefront -tenants 10000 -products 100 -duration "$dur"
+fi
