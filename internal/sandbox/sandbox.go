@@ -57,6 +57,9 @@ type Options struct {
 	// Logger receives one record per WeChat API call (never secrets); nil
 	// discards them.
 	Logger *slog.Logger
+	// PayTimeScale compresses WeChat Pay's notification retry schedule and
+	// refund delay (0.001 turns 15 s into 15 ms); 0 means 1, real time.
+	PayTimeScale float64
 }
 
 // Server is the in-memory state of the sandbox. It is safe for concurrent
@@ -72,6 +75,8 @@ type Server struct {
 	tokens    map[string]*token     // access_token -> token
 	apps      map[string]*appState  // appid -> state
 	lastSweep time.Time
+
+	pay *payState // WeChat Pay (pay*.go)
 }
 
 type loginCode struct {
@@ -127,6 +132,7 @@ func New(opts Options) (*Server, error) {
 		logins: make(map[string]*window),
 		tokens: make(map[string]*token),
 		apps:   make(map[string]*appState),
+		pay:    newPayState(opts.PayTimeScale),
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -152,6 +158,7 @@ func (s *Server) Handler() http.Handler {
 		"/sandbox/v1/faults":        s.controlFaults,
 		"/sandbox/v1/expire-token":  s.controlExpireToken,
 	}
+	s.mountPay(mux, control)
 	mux.HandleFunc("/sandbox/", func(w http.ResponseWriter, r *http.Request) {
 		writeControlError(w, http.StatusNotFound, "not_found", "no such sandbox endpoint: "+r.URL.Path)
 	})
