@@ -54,6 +54,7 @@ func (h *Handler) RegisterStorefront(rg *gin.RouterGroup) {
 // invitations, under /api/admin/v1.
 func (h *Handler) RegisterSession(r Router) {
 	r.POST("/session", PermPublic, h.signIn)
+	h.registerSignup(r)
 	r.GET("/session", PermSignedIn, h.session)
 	r.DELETE("/session", PermSignedIn, h.signOut)
 	r.GET("/session/sessions", PermSignedIn, func(c *gin.Context) {
@@ -361,6 +362,7 @@ func (h *Handler) RegisterAdmin(r Router) {
 	r.POST("/agency-access/:agency_id/revoke", "team:write", decide("revoked"))
 	r.GET("/audit", "audit:read", h.audit)
 	h.registerCredentials(r)
+	h.registerProfile(r)
 }
 
 func (h *Handler) audit(c *gin.Context) {
