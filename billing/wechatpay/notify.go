@@ -65,6 +65,11 @@ func (c *Client) ParseNotification(header http.Header, rawBody []byte) (*Notific
 	if err := c.verifier.verify(c.now(), header, rawBody); err != nil {
 		return nil, err
 	}
+	return c.open(rawBody)
+}
+
+// open decodes and decrypts a notification body whose signature checked.
+func (c *Client) open(rawBody []byte) (*Notification, error) {
 	var env struct {
 		ID           string            `json:"id"`
 		CreateTime   string            `json:"create_time"`

@@ -155,8 +155,9 @@ func (v *verifier) verify(now time.Time, h http.Header, body []byte) error {
 	if err != nil {
 		return sigError(ReasonTimestamp, serial, "Wechatpay-Timestamp %.20q is not a Unix time", ts)
 	}
-	if d := now.Sub(time.Unix(sec, 0)); d >= maxSkew || d <= -maxSkew {
-		return sigError(ReasonTimestamp, serial, "Wechatpay-Timestamp %d is %s away from the local clock (limit %s)", sec, d.Round(time.Second), maxSkew)
+	// Whole seconds, as WeChat's SDK compares: 299 s passes, 300 s fails.
+	if d := time.Duration(now.Unix()-sec) * time.Second; d >= maxSkew || d <= -maxSkew {
+		return sigError(ReasonTimestamp, serial, "Wechatpay-Timestamp %d is %s away from the local clock (limit %s)", sec, d, maxSkew)
 	}
 	key := v.key(serial)
 	if key == nil {
