@@ -21,4 +21,5 @@ func (h *Handler) RegisterStorefront(rg *gin.RouterGroup) {
 // RegisterAdmin mounts the catalog administration under /tenants/:slug.
 func (h *Handler) RegisterAdmin(r tenant.Router) {
 	h.registerCatalogAdmin(r)
+	h.registerCatalogImport(r)
 }

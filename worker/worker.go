@@ -16,6 +16,7 @@ import (
 
 	"github.com/minishop/minishop/internal/outbox"
 	"github.com/minishop/minishop/internal/scope"
+	"github.com/minishop/minishop/shop"
 	"github.com/minishop/minishop/tenant"
 )
 
@@ -27,6 +28,7 @@ var Queues = map[string]int{outbox.QueueCritical: 6, outbox.QueueDefault: 3, out
 type Deps struct {
 	DB      *gorm.DB
 	Tenants *tenant.Service
+	Shop    *shop.Service
 	Log     *slog.Logger
 }
 
@@ -35,6 +37,9 @@ func Mux(d Deps) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Handle(tenant.TaskProvision, tenantTask(d, d.Tenants.Provision))
 	mux.Handle(tenant.TaskVerifyCredentials, tenantTask(d, d.Tenants.VerifyCredentials))
+	mux.Handle(shop.TaskImport, tenantTask(d, func(ctx context.Context, taskID string) error {
+		return d.Shop.RunImport(ctx, taskID, taskData(ctx))
+	}))
 	return mux
 }
 
@@ -51,6 +56,7 @@ func tenantTask(d Deps, fn func(ctx context.Context, taskID string) error) asynq
 		taskID, _ := asynq.GetTaskID(ctx)
 		ctx = scope.WithTenant(ctx, env.TenantID)
 		ctx = scope.WithRequestID(ctx, env.RequestID)
+		ctx = context.WithValue(ctx, taskDataKey{}, env.Data)
 		start := time.Now()
 		err := fn(ctx, taskID)
 		if err == nil {
@@ -62,6 +68,14 @@ func tenantTask(d Deps, fn func(ctx context.Context, taskID string) error) asynq
 			"request_id", env.RequestID, "ms", time.Since(start).Milliseconds(), "err", err)
 		return err
 	}
+}
+
+type taskDataKey struct{}
+
+// taskData is the data of the outbox envelope of the task being handled.
+func taskData(ctx context.Context) json.RawMessage {
+	d, _ := ctx.Value(taskDataKey{}).(json.RawMessage)
+	return d
 }
 
 // Server returns the asynq server. On shutdown it waits up to grace for

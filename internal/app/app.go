@@ -131,7 +131,7 @@ func (a *App) Relay() *outbox.Relay {
 
 // WorkerMux returns the task handlers.
 func (a *App) WorkerMux() *asynq.ServeMux {
-	return worker.Mux(worker.Deps{DB: a.DB, Tenants: a.Tenants, Log: a.Log})
+	return worker.Mux(worker.Deps{DB: a.DB, Tenants: a.Tenants, Shop: a.Shop, Log: a.Log})
 }
 
 // Checks reports the reachability of each dependency ("ok" or the error).
@@ -158,6 +158,7 @@ func (a *App) Router() *gin.Engine {
 	r.Use(httpx.RequestID(), httpx.Recover(a.Log), httpx.AccessLog(a.Log), a.metrics.Handler(),
 		httpx.BodyLimit(a.Cfg.BodyLimit, map[string]int64{
 			"/api/admin/v1/tenants/:slug/images": shop.MaxImageBytes + 64<<10,
+			shop.ImportPath:                      shop.MaxImportBytes + 64<<10,
 		}), httpx.Timeout(a.Cfg.RequestTimeout))
 	r.NoRoute(httpx.NoRoute)
 	r.NoMethod(httpx.NoMethod)
