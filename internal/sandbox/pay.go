@@ -278,7 +278,8 @@ func deriveSerial(seed []byte, label string) *big.Int {
 
 // deriveRSA generates a 2048-bit RSA key deterministically from seed and
 // label: primes are searched upwards from HMAC-derived starting points.
-// crypto/rsa.GenerateKey cannot do this (it ignores its random source), and
+// Baillie-PSW (ProbablyPrime(0)) has no known pseudoprime and keeps this
+// fast. crypto/rsa.GenerateKey cannot do this (it ignores its random source), and
 // keys that survive restarts are what lets sandbox merchants be derived
 // rather than stored.
 func deriveRSA(seed []byte, label string) *rsa.PrivateKey {
@@ -293,13 +294,28 @@ func deriveRSA(seed []byte, label string) *rsa.PrivateKey {
 		buf[0] |= 0xc0 // the product then has exactly 2048 bits
 		buf[127] |= 1
 		p := new(big.Int).SetBytes(buf)
-		two := big.NewInt(2)
+		// Sieve: skip candidates with a small factor before the costly test.
+		rem := make([]uint64, len(smallPrimes))
+		m := new(big.Int)
+		for i, sp := range smallPrimes {
+			rem[i] = m.Mod(p, new(big.Int).SetUint64(sp)).Uint64()
+		}
 		pm1 := new(big.Int)
-		for {
-			if p.ProbablyPrime(20) && new(big.Int).GCD(nil, nil, pm1.Sub(p, one), e).Cmp(one) == 0 {
-				return p
+		for delta := uint64(0); ; delta += 2 {
+			ok := true
+			for i, sp := range smallPrimes {
+				if (rem[i]+delta)%sp == 0 {
+					ok = false
+					break
+				}
 			}
-			p.Add(p, two)
+			if !ok {
+				continue
+			}
+			c := new(big.Int).Add(p, new(big.Int).SetUint64(delta))
+			if c.ProbablyPrime(0) && new(big.Int).GCD(nil, nil, pm1.Sub(c, one), e).Cmp(one) == 0 {
+				return c
+			}
 		}
 	}
 	p, q := prime("p"), prime("q")
@@ -316,6 +332,23 @@ func deriveRSA(seed []byte, label string) *rsa.PrivateKey {
 	}
 	return key
 }
+
+// smallPrimes are the odd primes below 2¹⁴, for the sieve of deriveRSA.
+var smallPrimes = func() []uint64 {
+	const n = 1 << 14
+	composite := make([]bool, n)
+	var out []uint64
+	for i := 3; i < n; i += 2 {
+		if composite[i] {
+			continue
+		}
+		out = append(out, uint64(i))
+		for j := i * i; j < n; j += 2 * i {
+			composite[j] = true
+		}
+	}
+	return out
+}()
 
 // macAlnum derives n characters of [0-9A-Za-z] from seed and label.
 func macAlnum(seed []byte, label string, n int) string {
