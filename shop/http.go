@@ -16,10 +16,12 @@ type Handler struct {
 func (h *Handler) RegisterStorefront(rg *gin.RouterGroup) {
 	h.registerCatalogReads(rg)
 	h.registerCustomer(rg)
+	h.registerOrders(rg)
 }
 
 // RegisterAdmin mounts the catalog administration under /tenants/:slug.
 func (h *Handler) RegisterAdmin(r tenant.Router) {
 	h.registerCatalogAdmin(r)
 	h.registerCatalogImport(r)
+	h.registerOrderAdmin(r)
 }

@@ -21,8 +21,10 @@ type Deps struct {
 	Rates      TaxRates
 	Media      Storage // where uploaded images live
 	Log        *slog.Logger
-	SandboxURL string // WeChat API base for tenants in test mode
-	WeChatAPI  string // WeChat API base for tenants in live mode
+	SandboxURL string         // WeChat API base for tenants in test mode
+	WeChatAPI  string         // WeChat API base for tenants in live mode
+	Checkout   OrderConfig    // checkout limits and the payment deadline
+	Payments   PaymentGateway // the payment provider; nil: orders cannot be paid yet (503)
 }
 
 // Service is the shop: catalog administration, the storefront's catalog
@@ -31,6 +33,7 @@ type Deps struct {
 type Service struct {
 	Deps
 	cache CatalogCache
+	pay   paymentSlot
 }
 
 // CatalogCache is told when a tenant's catalog changed, so storefront reads
@@ -50,5 +53,6 @@ func New(d Deps) *Service {
 	}
 	s := &Service{Deps: d, cache: noCache{}}
 	s.cache = newCatalogCache(s)
+	s.SetPaymentGateway(d.Payments)
 	return s
 }

@@ -40,6 +40,13 @@ func Mux(d Deps) *asynq.ServeMux {
 	mux.Handle(shop.TaskImport, tenantTask(d, func(ctx context.Context, taskID string) error {
 		return d.Shop.RunImport(ctx, taskID, taskData(ctx))
 	}))
+	mux.Handle(shop.TaskOrderPaid, tenantTask(d, func(ctx context.Context, taskID string) error {
+		return d.Shop.OrderPaid(ctx, taskID, taskData(ctx))
+	}))
+	mux.Handle(shop.TaskOrderRefund, tenantTask(d, func(ctx context.Context, taskID string) error {
+		return d.Shop.RefundPayment(ctx, taskID, taskData(ctx))
+	}))
+	mux.Handle(shop.TaskCloseExpired, closeExpired(d))
 	return mux
 }
 
@@ -108,11 +115,18 @@ func Server(r asynq.RedisConnOpt, concurrency int, grace time.Duration, log *slo
 	})
 }
 
-// Run runs the relay and the task server until ctx ends, then shuts down
-// gracefully.
-func Run(ctx context.Context, srv *asynq.Server, mux *asynq.ServeMux, relay *outbox.Relay) error {
+// Run runs the relay, the task server and the schedulers given (see
+// NewScheduler) until ctx ends, then shuts down gracefully.
+func Run(ctx context.Context, srv *asynq.Server, mux *asynq.ServeMux, relay *outbox.Relay, scheds ...*asynq.Scheduler) error {
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("starting the worker: %w", err)
+	}
+	for _, sc := range scheds {
+		if err := sc.Start(); err != nil {
+			srv.Shutdown()
+			return fmt.Errorf("starting the scheduler: %w", err)
+		}
+		defer sc.Shutdown()
 	}
 	done := make(chan struct{})
 	go func() {

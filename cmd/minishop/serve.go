@@ -89,7 +89,11 @@ func runWorker(ctx context.Context, a *app.App) error {
 	srv := worker.Server(a.RedisOpt, a.Cfg.WorkerConcurrency, a.Cfg.ShutdownTimeout, a.Log)
 	a.Log.Info("worker started", "concurrency", a.Cfg.WorkerConcurrency)
 	start := time.Now()
-	err := worker.Run(ctx, srv, a.WorkerMux(), a.Relay())
+	sched, err := a.Scheduler()
+	if err != nil {
+		return err
+	}
+	err = worker.Run(ctx, srv, a.WorkerMux(), a.Relay(), sched)
 	a.Log.Info("worker stopped", "uptime", time.Since(start).Round(time.Second))
 	return err
 }

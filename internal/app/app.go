@@ -108,8 +108,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		a.Close()
 		return nil, fmt.Errorf("MINISHOP_TAX_*: %w", err)
 	}
+	payTimeout, err := shop.ParsePaymentTimeout(os.Getenv("MINISHOP_ORDER_PAYMENT_TIMEOUT"))
+	if err != nil {
+		a.Close()
+		return nil, fmt.Errorf("MINISHOP_ORDER_PAYMENT_TIMEOUT: %w", err)
+	}
 	a.Shop = shop.New(shop.Deps{DB: g, Redis: rdb, Keys: keys, Platform: vault.NewPlatformKeys(keys, g), Tenants: a.Tenants, Rates: rates, Media: shop.Disk{Dir: cfg.MediaDir},
-		Log: log, SandboxURL: cfg.SandboxURL, WeChatAPI: cfg.WeChatAPI})
+		Log: log, SandboxURL: cfg.SandboxURL, WeChatAPI: cfg.WeChatAPI, Checkout: shop.OrderConfig{PaymentTimeout: payTimeout}})
 	a.metrics = httpx.NewMetrics(a.Registry)
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		worker.NewQueueCollector(a.Inspector))
@@ -132,6 +137,11 @@ func (a *App) Relay() *outbox.Relay {
 // WorkerMux returns the task handlers.
 func (a *App) WorkerMux() *asynq.ServeMux {
 	return worker.Mux(worker.Deps{DB: a.DB, Tenants: a.Tenants, Shop: a.Shop, Log: a.Log})
+}
+
+// Scheduler returns the scheduler of periodic tasks (every work process runs one).
+func (a *App) Scheduler() (*asynq.Scheduler, error) {
+	return worker.NewScheduler(a.RedisOpt, a.Log)
 }
 
 // Checks reports the reachability of each dependency ("ok" or the error).

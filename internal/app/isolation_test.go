@@ -30,6 +30,7 @@ type world struct {
 	invitationB int64
 	productB    shop.Product
 	categoryB   int64
+	templateB   int64
 }
 
 func newWorld(t *testing.T) *world {
@@ -66,6 +67,9 @@ func newWorld(t *testing.T) *world {
 	var cat shop.Category
 	e.Do(t, "POST", "", "/api/admin/v1/tenants/shop-b/categories", map[string]any{"name": map[string]string{"en": "B's category"}}, ownerB...).JSON(t, &cat)
 	w.categoryB = cat.ID
+	var tpl shop.ShippingTemplate
+	e.Do(t, "POST", "", "/api/admin/v1/tenants/shop-b/shipping-templates", map[string]any{"name": "B's freight", "kind": "flat", "rule": map[string]int64{"fee": 800}}, ownerB...).JSON(t, &tpl)
+	w.templateB = tpl.ID
 	img, err := e.App.Shop.UploadImage(scope.WithTenant(ctx, w.b.ID), bytes.NewReader(pngOf()))
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +154,8 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	perms := e.App.Guard().Permissions()
 	// Per-route object ids of B for the generic ":id".
 	ids := map[string]string{"tokens": fmt.Sprint(w.tokenB), "invitations": fmt.Sprint(w.invitationB), "sessions": "ABCDEF",
-		"products": fmt.Sprint(w.productB.ID), "categories": fmt.Sprint(w.categoryB), "skus": fmt.Sprint(w.productB.SKUs[0].ID)}
+		"products": fmt.Sprint(w.productB.ID), "categories": fmt.Sprint(w.categoryB), "skus": fmt.Sprint(w.productB.SKUs[0].ID),
+		"shipping-templates": fmt.Sprint(w.templateB), "orders": "1"} // B has no order: the guard refuses before any lookup
 	tested := 0
 	for _, rt := range router.Routes() {
 		if !strings.HasPrefix(rt.Path, "/api/admin/") && !strings.HasPrefix(rt.Path, "/platform/") {
