@@ -22,6 +22,7 @@ import (
 // them, with where the shop stands in its onboarding.
 type Profile struct {
 	Slug                  string     `json:"slug"`
+	StorefrontHost        string     `json:"storefront_host"` // {slug}.{base}: where the Mini Program calls the storefront API
 	DisplayName           string     `json:"display_name"`
 	LegalName             string     `json:"legal_name"`
 	Country               string     `json:"country"`
@@ -192,7 +193,7 @@ func (s *Service) profile(tx *gorm.DB, tid int64) (*Profile, error) {
 	if err != nil {
 		return nil, db.NotFound(err, "shop_not_found", "this shop has no profile yet")
 	}
-	p := &Profile{Slug: r.Slug, DisplayName: r.Name, LegalName: r.LegalName, Country: r.Country, ContactName: r.ContactName,
+	p := &Profile{Slug: r.Slug, StorefrontHost: s.storefrontHost(r.Slug), DisplayName: r.Name, LegalName: r.LegalName, Country: r.Country, ContactName: r.ContactName,
 		ContactEmail: r.ContactEmail, ContactPhone: r.ContactPhone, LogoURL: r.LogoURL, LogoImage: r.LogoImage,
 		Currency: r.Currency, Locales: strings.Split(r.Locales, ","), DefaultLocale: r.DefaultLocale, Mode: r.Mode,
 		OnboardingCompletedAt: r.OnboardingCompletedAt, UpdatedAt: r.UpdatedAt}
@@ -200,6 +201,14 @@ func (s *Service) profile(tx *gorm.DB, tid int64) (*Profile, error) {
 		MiniProgram: r.MiniProgram, WeChatPay: r.WeChatPay, Customs: r.Customs, Warehouse: r.Warehouse,
 		Product: r.Product, Published: r.Pub}
 	return p, nil
+}
+
+// storefrontHost is the host of a shop's storefront API.
+func (s *Service) storefrontHost(slug string) string {
+	if s.resolver == nil || s.resolver.base == "" {
+		return slug
+	}
+	return slug + "." + s.resolver.base
 }
 
 // SaveProfile validates and replaces the profile of the tenant in ctx (bad

@@ -46,7 +46,7 @@ func TestProfileSaveAndStorefront(t *testing.T) {
 	e := testenv.New(t)
 	owner := signedUp(t, e, "anna@nordicskin.se", "nordic-skin")
 	p, _ := getProfile(t, e, "nordic-skin", owner)
-	if p.DisplayName != "Nordic Skin" || p.Onboarding.Company || p.OnboardingCompletedAt != nil || p.Mode != "test" {
+	if p.DisplayName != "Nordic Skin" || p.StorefrontHost != "nordic-skin.shop.test" || p.Onboarding.Company || p.OnboardingCompletedAt != nil || p.Mode != "test" {
 		t.Fatalf("fresh profile: %+v", p)
 	}
 	// Warm the storefront's cache of the shop before the change.

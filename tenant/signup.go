@@ -36,6 +36,7 @@ type SignupInput struct {
 // SlugStatus says whether a slug can be taken by a new shop.
 type SlugStatus struct {
 	Slug      string `json:"slug"`
+	Host      string `json:"host"` // the storefront host the slug would give: {slug}.{base}
 	Available bool   `json:"available"`
 	Reason    string `json:"reason,omitempty"` // taken, reserved or invalid
 	Message   string `json:"message,omitempty"`
@@ -45,7 +46,7 @@ type SlugStatus struct {
 // why: invalid (its shape), reserved (a word of the platform) or taken.
 func (s *Service) SlugAvailability(ctx context.Context, slug string) (*SlugStatus, error) {
 	slug = strings.ToLower(strings.TrimSpace(slug))
-	out := &SlugStatus{Slug: slug, Available: true}
+	out := &SlugStatus{Slug: slug, Host: s.storefrontHost(slug), Available: true}
 	if err := ValidateSlug(slug); err != nil {
 		out.Available = false
 		out.Reason = "invalid"

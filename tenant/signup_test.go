@@ -164,7 +164,7 @@ func TestSlugAvailability(t *testing.T) {
 		r := e.Do(t, "GET", "", "/api/admin/v1/slugs?slug="+url.QueryEscape(slug), nil)
 		var got tenant.SlugStatus
 		r.JSON(t, &got)
-		if r.Status != 200 || got.Slug != want.Slug || got.Available != want.Available || got.Reason != want.Reason ||
+		if r.Status != 200 || got.Slug != want.Slug || got.Host != want.Slug+".shop.test" || got.Available != want.Available || got.Reason != want.Reason ||
 			(got.Available == (got.Message != "")) {
 			t.Errorf("slug %q: %d %s; want %+v", slug, r.Status, r.Body, want)
 		}
