@@ -270,7 +270,8 @@ func (s *Service) SaveShippingTemplate(ctx context.Context, id int64, in Shippin
 	var out []templateRow
 	err = db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
 		// Serialise the shop's template writes: one default at a time.
-		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended('shipping-templates/' || ?::text, 0))`, strconv.FormatInt(tid, 10)).Error; err != nil {
+		var one []int
+		if err := tx.Raw(`SELECT 1 FROM pg_advisory_xact_lock(hashtextextended('shipping-templates/' || ?::text, 0))`, strconv.FormatInt(tid, 10)).Scan(&one).Error; err != nil {
 			return err
 		}
 		var n int64

@@ -210,7 +210,7 @@ func (s *Service) MarkPaid(ctx context.Context, tenantID int64, outTradeNo, tran
 		if err := moveOrderStock(ctx, tx, tenantID, o, MoveSold); err != nil {
 			return err
 		}
-		if err := tx.Exec(`SELECT cbec_annual_set(?, ?, 'counted', NULL)`, tenantID, o.ID).Error; err != nil {
+		if err := annualSet(tx, tenantID, o.ID, "counted"); err != nil {
 			return err
 		}
 		if err := tx.Exec(`UPDATE products SET sales_count = sales_count + l.quantity FROM order_lines l
@@ -382,7 +382,7 @@ func (s *Service) endUnpaid(ctx context.Context, id, customerID int64, to, kind 
 		if err := moveOrderStock(ctx, tx, tid, o, MoveReleased); err != nil {
 			return err
 		}
-		return tx.Exec(`SELECT cbec_annual_set(?, ?, 'released', NULL)`, tid, id).Error
+		return annualSet(tx, tid, id, "released")
 	})
 }
 
@@ -452,4 +452,11 @@ func (s *Service) OpenOrderBuyer(ctx context.Context, orderID int64) (*BuyerIden
 		return nil
 	})
 	return out, err
+}
+
+// annualSet moves the order's entry of the annual-limit ledger to state
+// (see cbec_annual_set in migrations/00007_orders.sql).
+func annualSet(tx *gorm.DB, tid, orderID int64, state string) error {
+	var one []int
+	return tx.Raw(`SELECT 1 FROM cbec_annual_set(?, ?, ?, NULL)`, tid, orderID, state).Scan(&one).Error
 }
