@@ -231,7 +231,7 @@ func TestCredentialsThroughTheAPI(t *testing.T) {
 			t.Fatalf("POST %s: %d %s", p, r.Status, r.Body)
 		}
 	}
-	refused(t, c.do(t, "POST", "/test/wechatpay/verify", nil), 404, "credentials_not_found", "")
+	refused(t, c.do(t, "POST", "/test/logistics/verify", nil), 404, "credentials_not_found", "")
 	testenv.Eventually(t, 20*time.Second, "the verifications to finish", func() bool {
 		o := c.overview(t)
 		for _, x := range []*tenant.CredentialSet{o.Credentials["test"]["miniprogram"], o.Credentials["live"]["wechatpay"], o.Credentials["live"]["logistics"]} {

@@ -22,8 +22,10 @@ var sandboxHTTP = &http.Client{Timeout: 10 * time.Second}
 
 // Provision sets up the defaults of the tenant in ctx: its sandbox Mini
 // Program (registered with the sandbox, so the brand can try logins before it
-// has a real AppID) and its provisioned time. It is the handler of
-// TaskProvision; taskID makes it run once however often it is delivered.
+// has a real AppID), its sandbox WeChat Pay merchant (test credentials, so
+// it can try payments before it has a merchant account) and its provisioned
+// time. It is the handler of TaskProvision; taskID makes it run once however
+// often it is delivered.
 func (s *Service) Provision(ctx context.Context, taskID string) error {
 	tid, ok := scope.TenantID(ctx)
 	if !ok {
@@ -34,15 +36,22 @@ func (s *Service) Provision(ctx context.Context, taskID string) error {
 	if err != nil {
 		return err
 	}
+	mch, err := s.sandboxMerchantFor(ctx, "tenant:"+strconv.FormatInt(tid, 10))
+	if err != nil {
+		return err
+	}
 	_, err = outbox.Once(ctx, s.db, taskID, TaskProvision, func(tx *gorm.DB) error {
 		if err := s.putCredential(ctx, tx, tid, ModeTest, KindMiniProgram,
 			map[string]string{"appid": app.AppID}, map[string]string{"secret": app.Secret}, false); err != nil {
 			return err
 		}
+		if err := s.putSandboxWeChatPay(ctx, tx, tid, mch); err != nil {
+			return err
+		}
 		if err := tx.Exec(`UPDATE tenants SET provisioned_at = now(), updated_at = now() WHERE id = ? AND provisioned_at IS NULL`, tid).Error; err != nil {
 			return err
 		}
-		return audit(scope.WithActor(ctx, System), tx, tid, "tenant.provisioned", "tenant", map[string]any{"sandbox_appid": app.AppID})
+		return audit(scope.WithActor(ctx, System), tx, tid, "tenant.provisioned", "tenant", map[string]any{"sandbox_appid": app.AppID, "sandbox_mch_id": mch.MchID})
 	})
 	return err
 }

@@ -65,7 +65,7 @@ func TestNewTenantIsProvisionedWithWorkingSandboxCredentials(t *testing.T) {
 	// The secret is sealed at rest: the stored bytes do not contain it.
 	var row struct{ Sealed []byte }
 	_ = db.InTenant(ctx, e.App.DB, func(tx *gorm.DB) error {
-		return tx.Raw(`SELECT sealed FROM credentials WHERE tenant_id = ?`, tn.ID).Scan(&row).Error
+		return tx.Raw(`SELECT sealed FROM credentials WHERE tenant_id = ? AND kind = 'miniprogram'`, tn.ID).Scan(&row).Error
 	})
 	sealed := row.Sealed
 	if len(sealed) == 0 || strings.Contains(string(sealed), mp.Secret) {
