@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -19,8 +20,16 @@ import (
 	"github.com/minishop/minishop/shop"
 )
 
-// closeEvery is the period of closing expired unpaid orders.
-const closeEvery = time.Minute
+// Schedule is when periodic tasks run: Spec (a cron spec) ticks, Period is
+// the length of the period a tick's task id names. Ticks of every process
+// within one period enqueue one task.
+type Schedule struct {
+	Spec   string
+	Period time.Duration
+}
+
+// EveryMinute is the schedule of closing expired unpaid orders.
+func EveryMinute() Schedule { return Schedule{Spec: "* * * * *", Period: time.Minute} }
 
 // closeBatch is how many orders one run closes at most; the rest wait a minute.
 const closeBatch = 500
@@ -32,8 +41,13 @@ func PeriodTaskID(kind string, at time.Time, period time.Duration) string {
 	return kind + ":" + at.Add(period/2).Truncate(period).UTC().Format("2006-01-02T15:04:05Z")
 }
 
-// NewScheduler returns the scheduler of the periodic tasks (not started).
-func NewScheduler(r asynq.RedisConnOpt, log *slog.Logger) (*asynq.Scheduler, error) {
+// NewScheduler returns the scheduler of the periodic tasks (not started),
+// ticking on sc (EveryMinute() in production).
+func NewScheduler(r asynq.RedisConnOpt, log *slog.Logger, sc Schedule) (*asynq.Scheduler, error) {
+	// Ticks run in goroutines of their own; the mutex, taken before the
+	// option is set and released after asynq enqueued with it, orders each
+	// tick's write of the option after the previous tick's read.
+	var mu sync.Mutex
 	s := asynq.NewScheduler(r, &asynq.SchedulerOpts{
 		Location: time.UTC,
 		Logger:   asynqLogger{log},
@@ -42,10 +56,12 @@ func NewScheduler(r asynq.RedisConnOpt, log *slog.Logger) (*asynq.Scheduler, err
 		// the scheduler hands us its own slice, so setting the element
 		// gives this tick's enqueue the id of its period.
 		PreEnqueueFunc: func(t *asynq.Task, opts []asynq.Option) {
+			mu.Lock() // released by PostEnqueueFunc, which asynq always calls after the enqueue
 			if len(opts) > 0 && opts[0].Type() == asynq.TaskIDOpt {
-				opts[0] = asynq.TaskID(PeriodTaskID(t.Type(), time.Now(), closeEvery))
+				opts[0] = asynq.TaskID(PeriodTaskID(t.Type(), time.Now(), sc.Period))
 			}
 		},
+		PostEnqueueFunc: func(*asynq.TaskInfo, error) { mu.Unlock() },
 		EnqueueErrorHandler: func(t *asynq.Task, _ []asynq.Option, err error) {
 			if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
 				log.Debug("periodic task already enqueued by another process", "type", t.Type())
@@ -54,9 +70,9 @@ func NewScheduler(r asynq.RedisConnOpt, log *slog.Logger) (*asynq.Scheduler, err
 			log.Warn("enqueueing a periodic task failed; the next tick retries", "type", t.Type(), "err", err)
 		},
 	})
-	_, err := s.Register("* * * * *", asynq.NewTask(shop.TaskCloseExpired, nil),
+	_, err := s.Register(sc.Spec, asynq.NewTask(shop.TaskCloseExpired, nil),
 		asynq.TaskID(shop.TaskCloseExpired), asynq.Queue(outbox.QueueCritical), asynq.MaxRetry(0),
-		asynq.Timeout(50*time.Second), asynq.Retention(3*closeEvery))
+		asynq.Timeout(50*time.Second), asynq.Retention(3*sc.Period))
 	if err != nil {
 		return nil, err
 	}

@@ -141,7 +141,7 @@ func (a *App) WorkerMux() *asynq.ServeMux {
 
 // Scheduler returns the scheduler of periodic tasks (every work process runs one).
 func (a *App) Scheduler() (*asynq.Scheduler, error) {
-	return worker.NewScheduler(a.RedisOpt, a.Log)
+	return worker.NewScheduler(a.RedisOpt, a.Log, worker.EveryMinute())
 }
 
 // Checks reports the reachability of each dependency ("ok" or the error).
