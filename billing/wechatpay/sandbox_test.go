@@ -579,6 +579,37 @@ func TestNotificationFaults(t *testing.T) {
 		w.control("/sandbox/v1/pay/notify-settings", map[string]any{"mchid": m.MchID}, nil)
 	})
 
+	t.Run("a delayed notification arrives after a later one", func(t *testing.T) {
+		before := len(rcv.wait(t, 0))
+		order("DELAY00001", map[string]any{"delay_ms": 500})
+		order("DELAY00002", nil)
+		ns := rcv.wait(t, 2)
+		if ns[before].Transaction.OutTradeNo != "DELAY00002" || ns[before+1].Transaction.OutTradeNo != "DELAY00001" {
+			t.Errorf("order: %s, %s", ns[before].Transaction.OutTradeNo, ns[before+1].Transaction.OutTradeNo)
+		}
+	})
+
+	t.Run("refund outcome abnormal", func(t *testing.T) {
+		w.control("/sandbox/v1/pay/notify-settings", map[string]any{"mchid": m.MchID, "refund_outcome": "ABNORMAL"}, nil)
+		defer w.control("/sandbox/v1/pay/notify-settings", map[string]any{"mchid": m.MchID}, nil)
+		order("ABN0000001", nil)
+		before := len(rcv.wait(t, 1))
+		if _, err := c.Refund(ctx, wechatpay.RefundRequest{OutTradeNo: "ABN0000001", OutRefundNo: "ABNR1", Refund: 100, Total: 100, NotifyURL: rcv.srv.URL}); err != nil {
+			t.Fatal(err)
+		}
+		ns := rcv.wait(t, 1)
+		n := ns[before]
+		if n.EventType != wechatpay.EventRefundAbnormal || n.Refund.RefundStatus != wechatpay.RefundAbnormal {
+			t.Errorf("notification = %s %+v", n.EventType, n.Refund)
+		}
+		if q, err := c.QueryRefund(ctx, "ABNR1"); err != nil || q.Status != wechatpay.RefundAbnormal {
+			t.Errorf("query = %+v, %v", q, err)
+		}
+		if tx, _ := c.QueryByOutTradeNo(ctx, "ABN0000001"); tx.TradeState != wechatpay.StateSuccess {
+			t.Errorf("an abnormal refund moved the order to %s", tx.TradeState)
+		}
+	})
+
 	t.Run("skewed clock is refused and retried", func(t *testing.T) {
 		order("SKEW000001", map[string]any{"skew_seconds": -600})
 		time.Sleep(200 * time.Millisecond)
