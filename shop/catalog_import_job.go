@@ -174,7 +174,8 @@ func (s *Service) RunImport(ctx context.Context, taskID string, data json.RawMes
 func (s *Service) markRunning(ctx context.Context, id int64) error {
 	tid, _ := tenantID(ctx)
 	return db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
-		return tx.Exec(`UPDATE catalog_imports SET status = 'running', started_at = coalesce(started_at, now()), rows_done = 0
+		return tx.Exec(`UPDATE catalog_imports SET status = 'running', started_at = coalesce(started_at, now()),
+			rows_done = CASE WHEN status = 'queued' THEN 0 ELSE rows_done END
 			WHERE tenant_id = ? AND id = ? AND status IN ('queued', 'running')`, tid, id).Error
 	})
 }
