@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -105,10 +104,4 @@ func apiError(op string, resp *http.Response, raw []byte) error {
 		return unavailable(op, reason, nil)
 	}
 	return &APIError{Status: resp.StatusCode, Code: e.Code, Message: e.Message, Detail: e.Detail, RequestID: resp.Header.Get(HeaderRequestID)}
-}
-
-// isNotFound reports an ORDER_NOT_EXIST / RESOURCE_NOT_EXISTS answer.
-func isNotFound(err error) bool {
-	var e *APIError
-	return errors.As(err, &e) && e.Status == http.StatusNotFound
 }

@@ -11,10 +11,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -587,6 +585,3 @@ func (p *payState) takeFault(mchID, api string) *payAPIError {
 	}
 	return e
 }
-
-var _ = fmt.Sprint
-var _ = strconv.Itoa

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -269,5 +268,3 @@ func digits(n int) string {
 	}
 	return string(b)
 }
-
-var _ = fmt.Sprint
