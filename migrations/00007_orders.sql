@@ -138,7 +138,7 @@ CREATE TABLE order_payments (
   disposition    text NOT NULL CHECK (disposition IN ('applied', 'late', 'duplicate', 'amount_mismatch')),
   created_at     timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, transaction_id),
-  FOREIGN KEY (tenant_id, order_id) REFERENCES orders (tenant_id, id)
+  FOREIGN KEY (tenant_id, order_id) REFERENCES orders (tenant_id, id) ON DELETE CASCADE
 );
 
 -- +goose StatementBegin

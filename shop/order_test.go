@@ -767,3 +767,73 @@ func TestShippingTemplatesAdmin(t *testing.T) {
 		t.Errorf("flat: %s", b)
 	}
 }
+
+// Unpaid orders close after their deadline, not before; a prepay that cannot
+// be closed keeps its order open for the next run; staff cancel with orders:write.
+func TestClosingUnpaidOrders(t *testing.T) {
+	e := testenv.New(t)
+	m := newMiniShop(t, e, "nordic-skin").provision(t)
+	owner := e.Member(t, m.t.ID, "owner@nordic.test", "owner")
+	viewer := e.Member(t, m.t.ID, "viewer@nordic.test", "viewer")
+	sku := m.sellable(t, "Cream", cartSKU{9900, "general", []int64{10}})[0]
+	alice := m.shopper(t, "alice", idZhang)
+	gw := &gateway{}
+	e.App.Shop.SetPaymentGateway(gw)
+	plain := alice.place(t, "c1", alice.body(sku, 1))
+	prepaid := alice.place(t, "c2", alice.body(sku, 2))
+	alice.do(t, "POST", fmt.Sprintf("/api/v1/orders/%d/pay", prepaid.ID), nil)
+	staff := alice.place(t, "c3", alice.body(sku, 3))
+	if !prepaid.ExpiresAt.After(time.Now().Add(29*time.Minute)) || prepaid.ExpiresAt.After(time.Now().Add(31*time.Minute)) {
+		t.Errorf("deadline %s, want 30 minutes from now", prepaid.ExpiresAt)
+	}
+
+	ctx := context.Background()
+	if n, err := e.App.Shop.CloseExpired(ctx, time.Now(), 100); err != nil || n != 0 {
+		t.Fatalf("closed %d before the deadline: %v", n, err)
+	}
+	// WeChat Pay cannot close the prepay (say it was just paid): that order stays open.
+	gw.closeErr = errs.E(errs.Unavailable, "unavailable", "down")
+	later := time.Now().Add(31 * time.Minute)
+	if n, _ := e.App.Shop.CloseExpired(ctx, later, 100); n != 2 {
+		t.Fatalf("closed %d, want the two without a prepay", n)
+	}
+	if o := alice.get(t, prepaid.ID); o.Status != shop.OrderPendingPayment {
+		t.Fatalf("prepaid order: %s", o.Status)
+	}
+	if o := alice.get(t, plain.ID); o.Status != shop.OrderClosed {
+		t.Fatalf("plain order: %s", o.Status)
+	}
+	gw.closeErr = nil
+	if n, err := e.App.Shop.CloseExpired(ctx, later, 100); err != nil || n != 1 || len(gw.closes) != 1 || gw.closes[0] != prepaid.OutTradeNo {
+		t.Fatalf("second run: %d %v, closes %v", n, err, gw.closes)
+	}
+	if _, res := m.stock(t, sku); res != 0 {
+		t.Errorf("reserved after closing: %d", res)
+	}
+	if n := m.count(t, `SELECT count(*) FROM stock_movements WHERE tenant_id = ? AND kind = 'released'`, m.t.ID); n != 3 {
+		t.Errorf("%d released movements", n)
+	}
+	var detail shop.Order
+	r := e.Do(t, "GET", "", fmt.Sprintf("/api/admin/v1/tenants/nordic-skin/orders/%d", prepaid.ID), nil, owner...)
+	r.JSON(t, &detail)
+	kinds := []string{}
+	for _, ev := range detail.Events {
+		kinds = append(kinds, ev.Kind+"/"+ev.Actor)
+	}
+	if strings.Join(kinds, " ") != fmt.Sprintf("created/customer:%d prepay_requested/customer:%d closed/system:order-timeout", alice.id, alice.id) {
+		t.Errorf("timeline: %v", kinds)
+	}
+
+	// Staff cancel an unpaid order (orders:write); viewers may not.
+	fresh := alice.place(t, "c4", alice.body(sku, 1))
+	path := fmt.Sprintf("/api/admin/v1/tenants/nordic-skin/orders/%d/cancel", fresh.ID)
+	if r := e.Do(t, "POST", "", path, nil, viewer...); r.Status != 403 {
+		t.Errorf("viewer cancels: %d", r.Status)
+	}
+	if r := e.Do(t, "POST", "", path, nil, owner...); r.Status != 200 || !strings.Contains(string(r.Body), `"status":"cancelled"`) {
+		t.Errorf("owner cancels: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "POST", "", fmt.Sprintf("/api/admin/v1/tenants/nordic-skin/orders/%d/cancel", staff.ID), nil, owner...); r.Status != 409 {
+		t.Errorf("cancel a closed order: %d %s", r.Status, r.Body)
+	}
+}
