@@ -49,8 +49,11 @@ describe('signed in', () => {
 
       await page.getByRole('menuitem', { name: 'Catalog' }).click();
       await page.waitForURL(/\/admin\/s\/nordic-skin\/catalog$/);
+      await page.getByTestId('product-table').waitFor();
+      await page.getByRole('menuitem', { name: 'Orders' }).click();
+      await page.waitForURL(/\/admin\/s\/nordic-skin\/orders$/);
       await page.getByTestId('coming-soon').waitFor();
-      await screenshot(page, 'catalog-coming-soon');
+      await screenshot(page, 'orders-coming-soon');
 
       await page.getByTestId('shop-switcher').click();
       const dialog = page.getByRole('dialog');

@@ -4,6 +4,12 @@ import { sections, type Section } from '../layout/sections';
 import { ChooseShopPage } from '../pages/ChooseShopPage';
 import { HomePage } from '../pages/HomePage';
 import { LoginPage } from '../pages/LoginPage';
+import { SignupPage } from '../pages/SignupPage';
+import { OnboardingPage } from '../pages/onboarding/OnboardingPage';
+import { SettingsPage } from '../pages/settings/SettingsPage';
+import { ProductListPage } from '../pages/catalog/ProductListPage';
+import { ProductEditorPage } from '../pages/catalog/ProductEditorPage';
+import { CategoriesPage } from '../pages/catalog/CategoriesPage';
 import { NotFoundPage } from '../pages/NotFoundPage';
 import { RootRedirect } from '../pages/RootRedirect';
 import { RouteError } from '../pages/RouteError';
@@ -18,7 +24,9 @@ function ShopNotFound() {
   return <NotFoundPage home={`/s/${slug}`} />;
 }
 
-const notHome = (s: Section): s is Section & { key: Exclude<Section['key'], 'home'> } => s.key !== 'home';
+// Sections with screens of their own are routed above.
+const built = new Set<Section['key']>(['home', 'catalog', 'settings']);
+const notHome = (s: Section): s is Section & { key: Exclude<Section['key'], 'home'> } => !built.has(s.key);
 
 export function createRouter() {
   return createBrowserRouter(
@@ -28,6 +36,7 @@ export function createRouter() {
         errorElement: <RouteError />,
         children: [
           { path: 'login', element: <LoginPage /> },
+          { path: 'signup', element: <SignupPage /> },
           {
             element: <RequireSession />,
             children: [
@@ -38,6 +47,11 @@ export function createRouter() {
                 element: <ShopLayout />,
                 children: [
                   { index: true, element: <HomePage /> },
+                  { path: 'onboarding', element: <OnboardingPage /> },
+                  { path: 'catalog', element: <RequirePermission perm="catalog:read"><ProductListPage /></RequirePermission> },
+                  { path: 'catalog/categories', element: <RequirePermission perm="catalog:read"><CategoriesPage /></RequirePermission> },
+                  { path: 'catalog/:id', element: <RequirePermission perm="catalog:read"><ProductEditorPage /></RequirePermission> },
+                  { path: 'settings', element: <RequirePermission perm="shop:read"><SettingsPage /></RequirePermission> },
                   // Sections not built yet: each gets its own route (and
                   // its permission check) so deep links keep working later.
                   ...sections.filter(notHome).map((s) => ({

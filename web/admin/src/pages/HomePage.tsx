@@ -9,12 +9,16 @@ import {
   WalletOutlined,
   WechatOutlined,
   AccountBookOutlined,
+  CheckCircleFilled,
+  RocketOutlined,
 } from '@ant-design/icons';
-import { Card, Col, Descriptions, Progress, Row, Statistic, Tag, Typography } from 'antd';
+import { Alert, Card, Col, Descriptions, Progress, Row, Skeleton, Statistic, Tag, Typography } from 'antd';
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
+import { useProfile } from '../api/profile';
 import { useTenant } from '../api/tenants';
-import type { Permission } from '../api/types';
+import { LinkButton } from '../components/LinkButton';
+import type { Onboarding, Permission } from '../api/types';
 import { useSignedIn } from '../auth/SessionContext';
 import { useShop } from '../auth/ShopContext';
 import { PageHeader } from '../components/PageHeader';
@@ -26,23 +30,23 @@ import { useI18n } from '../i18n/I18nProvider';
 import { shopPath } from '../layout/sections';
 
 interface ChecklistItem {
-  key: string;
+  key: keyof Onboarding;
   title: MessageKey;
   text: MessageKey;
   icon: ReactNode;
-  section: 'settings' | 'catalog';
+  to: string;
   perm: Permission;
-  done: boolean;
 }
 
-// Everything is "to do" until the endpoints that know the answers exist.
+// What "done" means comes from GET /tenants/{slug}/profile (onboarding).
 const checklist: ChecklistItem[] = [
-  { key: 'company', title: 'home.checklist.company', text: 'home.checklist.companyText', icon: <BankOutlined />, section: 'settings', perm: 'shop:write', done: false },
-  { key: 'mini-program', title: 'home.checklist.miniProgram', text: 'home.checklist.miniProgramText', icon: <WechatOutlined />, section: 'settings', perm: 'credentials:write', done: false },
-  { key: 'wechat-pay', title: 'home.checklist.wechatPay', text: 'home.checklist.wechatPayText', icon: <WalletOutlined />, section: 'settings', perm: 'credentials:write', done: false },
-  { key: 'customs', title: 'home.checklist.customs', text: 'home.checklist.customsText', icon: <SafetyCertificateOutlined />, section: 'settings', perm: 'shop:write', done: false },
-  { key: 'warehouse', title: 'home.checklist.warehouse', text: 'home.checklist.warehouseText', icon: <CarOutlined />, section: 'settings', perm: 'shop:write', done: false },
-  { key: 'product', title: 'home.checklist.product', text: 'home.checklist.productText', icon: <AppstoreOutlined />, section: 'catalog', perm: 'catalog:write', done: false },
+  { key: 'company', title: 'home.checklist.company', text: 'home.checklist.companyText', icon: <BankOutlined />, to: 'settings?tab=company', perm: 'shop:write' },
+  { key: 'mini_program', title: 'home.checklist.miniProgram', text: 'home.checklist.miniProgramText', icon: <WechatOutlined />, to: 'settings?tab=mini-program', perm: 'credentials:write' },
+  { key: 'wechat_pay', title: 'home.checklist.wechatPay', text: 'home.checklist.wechatPayText', icon: <WalletOutlined />, to: 'settings?tab=wechat-pay', perm: 'credentials:write' },
+  { key: 'customs', title: 'home.checklist.customs', text: 'home.checklist.customsText', icon: <SafetyCertificateOutlined />, to: 'settings?tab=customs', perm: 'credentials:write' },
+  { key: 'warehouse', title: 'home.checklist.warehouse', text: 'home.checklist.warehouseText', icon: <CarOutlined />, to: 'settings?tab=warehouses', perm: 'catalog:write' },
+  { key: 'product', title: 'home.checklist.product', text: 'home.checklist.productText', icon: <AppstoreOutlined />, to: 'catalog/new', perm: 'catalog:write' },
+  { key: 'published', title: 'home.checklist.published', text: 'home.checklist.publishedText', icon: <RocketOutlined />, to: 'catalog', perm: 'catalog:write' },
 ];
 
 export function HomePage() {
@@ -109,49 +113,77 @@ function Counters() {
 function Checklist() {
   const { t } = useI18n();
   const { shop, can } = useShop();
-  const done = checklist.filter((i) => i.done).length;
+  const profile = useProfile(shop.slug);
   return (
-    <Card
-      title={t('home.checklist.title')}
-      extra={
-        <span className="checklist-progress">
-          <Typography.Text type="secondary">{t('home.checklist.progress', { done, total: checklist.length })}</Typography.Text>
-          <Progress percent={Math.round((done / checklist.length) * 100)} steps={checklist.length} size="small" showInfo={false} />
-        </span>
-      }
-      className="checklist-card"
-      data-testid="onboarding-checklist"
-    >
-      <ol className="checklist">
-        {checklist.map((item) => (
-          <li key={item.key} className="checklist-item">
-            <span className="checklist-icon">{item.icon}</span>
-            <div className="checklist-text">
-              <Typography.Text strong>{t(item.title)}</Typography.Text>
-              <Typography.Text type="secondary">{t(item.text)}</Typography.Text>
-            </div>
-            <div className="checklist-action">
-              {item.done ? (
-                <Tag color="success" bordered={false}>
-                  {t('common.done')}
-                </Tag>
-              ) : (
-                <Tag bordered={false}>{t('common.toDo')}</Tag>
-              )}
-              {can(item.perm) ? (
-                <Link to={shopPath(shop.slug, item.section)} className="checklist-link">
-                  {t('home.checklist.setUp')} <ArrowRightOutlined />
-                </Link>
-              ) : (
-                <Typography.Text type="secondary" className="checklist-ask">
-                  {t('home.checklist.askAdmin')}
-                </Typography.Text>
-              )}
-            </div>
-          </li>
-        ))}
-      </ol>
-    </Card>
+    <QueryState query={profile} loading={<Card title={t('home.checklist.title')}><Skeleton active /></Card>}>
+      {(p) => {
+        const done = checklist.filter((i) => p.onboarding[i.key]).length;
+        return (
+          <>
+            {p.onboarding_completed_at === null && can('shop:write') && (
+              <Alert
+                type="info"
+                showIcon
+                icon={<RocketOutlined />}
+                className="wizard-banner"
+                data-testid="continue-setup"
+                message={t('home.setup.title')}
+                description={t('home.setup.text')}
+                action={
+                  <LinkButton type="primary" to={shopPath(shop.slug, 'onboarding')}>
+                    {t('home.setup.button')}
+                  </LinkButton>
+                }
+              />
+            )}
+            <Card
+              title={t('home.checklist.title')}
+              extra={
+                <span className="checklist-progress">
+                  <Typography.Text type="secondary">{t('home.checklist.progress', { done, total: checklist.length })}</Typography.Text>
+                  <Progress percent={Math.round((done / checklist.length) * 100)} steps={checklist.length} size="small" showInfo={false} />
+                </span>
+              }
+              className="checklist-card"
+              data-testid="onboarding-checklist"
+            >
+              <ol className="checklist">
+                {checklist.map((item) => {
+                  const ok = p.onboarding[item.key];
+                  return (
+                    <li key={item.key} className={`checklist-item${ok ? ' checklist-item-done' : ''}`} data-testid={`checklist-${item.key}`} data-done={ok ? 'true' : 'false'}>
+                      <span className="checklist-icon">{ok ? <CheckCircleFilled /> : item.icon}</span>
+                      <div className="checklist-text">
+                        <Typography.Text strong>{t(item.title)}</Typography.Text>
+                        <Typography.Text type="secondary">{t(item.text)}</Typography.Text>
+                      </div>
+                      <div className="checklist-action">
+                        {ok ? (
+                          <Tag color="success" bordered={false}>
+                            {t('common.done')}
+                          </Tag>
+                        ) : (
+                          <Tag bordered={false}>{t('common.toDo')}</Tag>
+                        )}
+                        {ok ? null : can(item.perm) ? (
+                          <Link to={shopPath(shop.slug, item.to)} className="checklist-link">
+                            {t('home.checklist.setUp')} <ArrowRightOutlined />
+                          </Link>
+                        ) : (
+                          <Typography.Text type="secondary" className="checklist-ask">
+                            {t('home.checklist.askAdmin')}
+                          </Typography.Text>
+                        )}
+                      </div>
+                    </li>
+                  );
+                })}
+              </ol>
+            </Card>
+          </>
+        );
+      }}
+    </QueryState>
   );
 }
 

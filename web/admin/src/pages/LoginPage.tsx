@@ -2,7 +2,7 @@ import { ArrowLeftOutlined, CheckCircleFilled, LockOutlined, MailOutlined, Safet
 import { Alert, Button, Form, Input, Typography } from 'antd';
 import { useEffect, useRef, useState } from 'react';
 import type { GetRef } from 'antd';
-import { Navigate, useNavigate, useSearchParams } from 'react-router';
+import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { isApiError } from '../api/client';
 import { useSession, useSignIn } from '../api/session';
 import { safeNext } from '../auth/shops';
@@ -140,6 +140,9 @@ export function LoginPage() {
                   {t('login.submit')}
                 </Button>
               </Form>
+              <div className="auth-switch">
+                {t('login.noAccount')} <Link to="/signup" data-testid="signup-link">{t('login.createAccount')}</Link>
+              </div>
             </>
           ) : (
             <>
