@@ -131,6 +131,9 @@ func (in *OrderInput) normalize() error {
 		}
 		seen[l.SKUID] = true
 	}
+	if len(in.Lines) == 0 {
+		in.Lines = nil // "lines": [] and no lines are the same request: the cart
+	}
 	in.Note = cleanText(in.Note)
 	if utf8.RuneCountInString(in.Note) > 200 || hasControl(in.Note) {
 		return invalid("note", "the note is at most 200 characters")

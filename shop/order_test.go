@@ -188,6 +188,9 @@ func TestCheckoutTaxFreightAndStock(t *testing.T) {
 	if c := alice.cart(t); len(c.Items) != 0 {
 		t.Errorf("cart after ordering: %+v", c.Items)
 	}
+	if r := alice.order(t, "k4", map[string]any{"lines": []any{}, "address_id": alice.address, "identity_id": alice.identity}); r.Status != 200 {
+		t.Errorf("the cart order again, with lines []: %d %s", r.Status, r.Body)
+	}
 	if r := alice.order(t, "k5", map[string]any{"address_id": alice.address, "identity_id": alice.identity}); r.Status != 422 || r.ErrorCode() != "cart_empty" {
 		t.Errorf("empty cart: %d %s", r.Status, r.Body)
 	}
