@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"gorm.io/gorm"
 
 	"github.com/minishop/minishop/internal/db"
@@ -839,4 +840,17 @@ func TestClosingUnpaidOrders(t *testing.T) {
 	if r := e.Do(t, "POST", "", fmt.Sprintf("/api/admin/v1/tenants/nordic-skin/orders/%d/cancel", staff.ID), nil, owner...); r.Status != 409 {
 		t.Errorf("cancel a closed order: %d %s", r.Status, r.Body)
 	}
+
+	// The periodic task, through the queue and the worker, as the scheduler enqueues it.
+	due := alice.place(t, "c5", alice.body(sku, 1))
+	m.sql(t, func(tx *gorm.DB) error {
+		return tx.Exec(`UPDATE orders SET expires_at = now() - interval '1 second' WHERE tenant_id = ? AND id = ?`, m.t.ID, due.ID).Error
+	})
+	e.StartWorker(t)
+	if _, err := e.App.Queue.Enqueue(asynq.NewTask(shop.TaskCloseExpired, nil), asynq.Queue("critical")); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Eventually(t, 10*time.Second, "the worker closes the due order", func() bool {
+		return alice.get(t, due.ID).Status == shop.OrderClosed
+	})
 }
