@@ -292,6 +292,7 @@ describe('a foreign brand', () => {
       await page.getByTestId('sku-landed').first().waitFor();
       assert.match(await page.getByTestId('sku-table').innerText(), /¥139\.65|¥1\d\d\.\d\d/);
       await page.getByText('Everything needed to publish is there.').waitFor();
+      await page.locator('.sku-table .ant-table-content, .sku-table .ant-table-body').first().evaluate((el) => (el.scrollLeft = 0));
       await screenshot(page, 'product-editor-en');
 
       // ——— Publish ———

@@ -397,6 +397,8 @@ export const en = {
   'sku.tax': 'incl. {tax} tax ({rate})',
   'sku.landedHelp': 'What the shopper pays for one unit: price plus the CBEC tax, computed by Minishop on save.',
   'sku.positiveListHelp': 'Confirm the goods are on the CBEC positive list (跨境电商零售进口商品清单).',
+  'sku.group.pricing': 'Price',
+  'sku.group.customs': 'Cross-border data (customs declaration)',
   'sku.col.variant': 'Variant',
   'sku.col.code': 'SKU code',
   'sku.col.price': 'Price',

@@ -397,6 +397,8 @@ export const zhCN: Messages = {
   'sku.tax': '含税 {tax}（{rate}）',
   'sku.landedHelp': '顾客购买一件需支付的金额：售价加跨境综合税，保存后由 Minishop 计算。',
   'sku.positiveListHelp': '确认商品在《跨境电子商务零售进口商品清单》内。',
+  'sku.group.pricing': '价格',
+  'sku.group.customs': '跨境数据（海关申报）',
   'sku.col.variant': '规格',
   'sku.col.code': 'SKU 编码',
   'sku.col.price': '售价',

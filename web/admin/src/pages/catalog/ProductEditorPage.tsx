@@ -359,33 +359,6 @@ function Editor({ product }: { product?: Product }) {
             )}
           </Card>
 
-          <Card
-            title={t('product.skus')}
-            className="editor-card sku-card"
-            extra={
-              product && !readOnly && skus.length > 1 ? (
-                <Button size="small" icon={<CopyOutlined />} onClick={() => { setSkus((ks) => ks.map((k, i) => (i === 0 ? k : { ...k, ...Object.fromEntries(CUSTOMS_FIELDS.map((f) => [f, ks[0]![f]])) }))); setSkusDirty(true); }} data-testid="copy-customs">
-                  {t('sku.copyCustoms')}
-                </Button>
-              ) : null
-            }
-          >
-            {!product ? (
-              <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('sku.afterCreate')} />
-            ) : optionsChanged ? (
-              <Alert type="info" showIcon message={t('sku.saveFirst')} />
-            ) : (
-              <SkuTable
-                skus={skus}
-                original={product.skus ?? []}
-                readOnly={readOnly}
-                errors={skuErrors}
-                serverField={serverField}
-                taxCategories={taxRates.data ?? []}
-                onChange={editSKU}
-              />
-            )}
-          </Card>
         </Col>
 
         <Col xs={24} xl={7}>
@@ -469,6 +442,34 @@ function Editor({ product }: { product?: Product }) {
           </div>
         </Col>
       </Row>
+      <Card
+        title={t('product.skus')}
+        className="editor-card sku-card"
+        extra={
+          product && !readOnly && skus.length > 1 ? (
+            <Button size="small" icon={<CopyOutlined />} onClick={() => { setSkus((ks) => ks.map((k, i) => (i === 0 ? k : { ...k, ...Object.fromEntries(CUSTOMS_FIELDS.map((f) => [f, ks[0]![f]])) }))); setSkusDirty(true); }} data-testid="copy-customs">
+              {t('sku.copyCustoms')}
+            </Button>
+          ) : null
+        }
+      >
+        {!product ? (
+          <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('sku.afterCreate')} />
+        ) : optionsChanged ? (
+          <Alert type="info" showIcon message={t('sku.saveFirst')} />
+        ) : (
+          <SkuTable
+            options={product.options}
+            skus={skus}
+            original={product.skus ?? []}
+            readOnly={readOnly}
+            errors={skuErrors}
+            serverField={serverField}
+            taxCategories={taxRates.data ?? []}
+            onChange={editSKU}
+          />
+        )}
+      </Card>
       {!readOnly && (dirty || skusDirty) && (
         <div className="unsaved-bar">
           <ExclamationCircleFilled /> {t('product.unsaved')}
@@ -481,25 +482,35 @@ function Editor({ product }: { product?: Product }) {
   );
 }
 
+/** The server's checklist, one line per missing thing with the SKUs it concerns. */
 function ProblemList({ problems }: { problems: Problem[] }) {
   const { tMaybe } = useI18n();
-  const groups = new Map<string, Problem[]>();
-  for (const p of problems) groups.set(p.sku ?? '', [...(groups.get(p.sku ?? '') ?? []), p]);
+  const groups = new Map<string, { p: Problem; skus: string[] }>();
+  for (const p of problems) {
+    const g = groups.get(p.field) ?? { p, skus: [] };
+    if (p.sku) g.skus.push(p.sku);
+    groups.set(p.field, g);
+  }
   return (
-    <div className="problem-list">
-      {[...groups.entries()].map(([sku, ps]) => (
-        <div key={sku} className="problem-group">
-          {sku && <Typography.Text className="mono problem-sku">{sku}</Typography.Text>}
-          <ul>
-            {ps.map((p, i) => (
-              <li key={i} data-field={p.field}>
-                <ExclamationCircleFilled className="problem-icon" /> {tMaybe(`problem.${p.field}`, p.message)}
-              </li>
-            ))}
-          </ul>
-        </div>
+    <ul className="problem-list">
+      {[...groups.entries()].map(([field, g]) => (
+        <li key={field} data-field={field}>
+          <ExclamationCircleFilled className="problem-icon" />
+          <div>
+            <div>{tMaybe(`problem.${field}`, g.p.message)}</div>
+            {g.skus.length > 0 && (
+              <div className="problem-skus">
+                {g.skus.map((k) => (
+                  <span key={k} className="mono problem-sku">
+                    {k}
+                  </span>
+                ))}
+              </div>
+            )}
+          </div>
+        </li>
       ))}
-    </div>
+    </ul>
   );
 }
 
@@ -547,6 +558,7 @@ function OptionsEditor({ options, readOnly, onChange }: { options: Option[]; rea
 }
 
 function SkuTable({
+  options,
   skus,
   original,
   readOnly,
@@ -555,6 +567,7 @@ function SkuTable({
   taxCategories,
   onChange,
 }: {
+  options: Option[];
   skus: SKUEdit[];
   original: SKU[];
   readOnly: boolean;
@@ -564,7 +577,17 @@ function SkuTable({
   onChange: (i: number, patch: Partial<SKUEdit>) => void;
 }) {
   const { t, tMaybe, money } = useI18n();
+  const localText = useLocalText();
   const byId = new Map(original.map((k) => [k.id, k]));
+  // SKUs name their values by the English text (the key); show them in the console's language.
+  const variantName = (vals: string[]) =>
+    vals
+      .map((v, i) => {
+        const key = (x: Record<string, string>) => (x.en?.trim() || x['zh-CN']?.trim() || '').toLowerCase();
+        const found = options[i]?.values.find((x) => key(x) === v.toLowerCase());
+        return found ? localText(found) : v;
+      })
+      .join(' / ');
   const cellStatus = (i: number, f: string) => (errors.has(`${i}.${f}`) || serverField === `skus[${i}].${f}` ? 'error' : undefined);
   const tip = (i: number, f: string, node: ReactNode) => {
     const e = errors.get(`${i}.${f}`);
@@ -659,9 +682,14 @@ function SkuTable({
           width: 170,
           render: (_, k) => {
             const o = byId.get(k.id);
-            return <span className="sku-variant">{o?.option_values.length ? o.option_values.join(' / ') : t('sku.default')}</span>;
+            return <span className="sku-variant">{o?.option_values.length ? variantName(o.option_values) : t('sku.default')}</span>;
           },
         },
+        {
+          title: t('sku.group.pricing'),
+          key: 'pricing',
+          className: 'col-group',
+          children: [
         text('code', 130),
         yuan('price', 120),
         {
@@ -687,6 +715,13 @@ function SkuTable({
           },
         },
         yuan('compare_at_price', 120),
+          ],
+        },
+        {
+          title: t('sku.group.customs'),
+          key: 'customs',
+          className: 'col-group',
+          children: [
         text('hs_code', 130, '3304990099'),
         text('origin_country', 90, '330'),
         text('gname', 170),
@@ -746,6 +781,8 @@ function SkuTable({
           render: (_, k, i) => (
             <Checkbox checked={k.positive_list} disabled={readOnly} onChange={(e) => onChange(i, { positive_list: e.target.checked })} data-testid={`sku-${i}-positive_list`} />
           ),
+        },
+          ],
         },
       ]}
     />
