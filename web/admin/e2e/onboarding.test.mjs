@@ -315,6 +315,40 @@ describe('a foreign brand', () => {
       const detail = JSON.parse((await getWithHost(`/api/v1/products/${productId}?locale=zh-CN`, host)).body);
       assert.equal(detail.skus.length, 4);
 
+      // ——— A viewer of the shop sees the same screens, read-only ———
+      const viewerEmail = `viewer+${run}@fjordtea.test`;
+      const inv = await context.request.post(`${API}/tenants/${slug}/invitations`, { data: { email: viewerEmail, role: 'viewer' } });
+      assert.equal(inv.status(), 201, await inv.text());
+      const mail = await (await context.request.get(`${API}/dev/mail?to=${encodeURIComponent(viewerEmail)}`)).json();
+      const token = /\/admin\/invite\/([A-Za-z0-9_-]+)/.exec(mail.mail[0].body)?.[1];
+      assert.ok(token, 'the invitation mail carries its link');
+      const viewer = await newPage(browser, { locale: 'en-US', viewport: { width: 1440, height: 900 } });
+      try {
+        viewer.context.setDefaultTimeout(30_000);
+        const acc = await viewer.context.request.post(`${API}/invitations/accept`, { data: { token, name: 'Vera Viewer', password: 'a long enough password' } });
+        assert.equal(acc.status(), 200, await acc.text());
+        const vp = viewer.page;
+        await vp.goto(adminURL(`/s/${slug}/catalog/${productId}`));
+        await vp.getByText('your role does not allow changing it').waitFor();
+        assert.equal(await vp.getByTestId('save-product').count(), 0, 'no Save for a viewer');
+        assert.equal(await vp.getByTestId('publish-product').count(), 0);
+        assert.ok(await vp.getByTestId('title-en').isDisabled());
+        assert.ok(await vp.getByTestId('sku-0-price').isDisabled());
+        await screenshot(vp, 'product-viewer-en');
+        await vp.goto(adminURL(`/s/${slug}/catalog`));
+        await vp.getByTestId('product-table').getByText('Nordic Birch Face Cream').waitFor();
+        assert.equal(await vp.getByTestId('new-product').count(), 0, 'no New product for a viewer');
+        await vp.goto(adminURL(`/s/${slug}/settings?tab=company`));
+        await vp.locator('#company_legal_name').waitFor();
+        assert.ok(await vp.locator('#company_legal_name').isDisabled());
+        assert.equal(await vp.locator('.form-footer').count(), 0, 'no Save in settings for a viewer');
+        await vp.goto(adminURL(`/s/${slug}/onboarding`));
+        await vp.getByText('You do not have permission').waitFor();
+        assert.deepEqual(viewer.errors, []);
+      } finally {
+        await viewer.context.close();
+      }
+
       // ——— The list: search and filter ———
       await page.getByRole('menuitem', { name: 'Catalog' }).click();
       await page.getByTestId('product-table').getByText('Nordic Birch Face Cream').waitFor();
