@@ -24,13 +24,22 @@ type Gateway struct {
 	// NotifyURL returns the notify_url of the tenant in ctx, an absolute
 	// URL that reaches HandleNotification for that tenant.
 	NotifyURL func(ctx context.Context) (string, error)
+	// RefundNotifyURL returns the notify_url of refunds of the tenant in
+	// ctx; nil or "" means refunds are not notified (queries only).
+	RefundNotifyURL func(ctx context.Context) (string, error)
 	// Paid records a payment reported by WeChat Pay (shop.Service.MarkPaid).
 	Paid func(ctx context.Context, tenantID int64, outTradeNo, transactionID string, amountFen int64, paidAt time.Time) error
+	// Refunded records the outcome of a refund (shop.Service.RefundNotified);
+	// nil ignores refund notifications.
+	Refunded func(ctx context.Context, tenantID int64, r shop.RefundOutcome) error
 	// MCC is the merchant category code sent by WeChat Pay Global merchants.
 	MCC string
 }
 
-var _ shop.PaymentGateway = (*Gateway)(nil)
+var (
+	_ shop.PaymentGateway = (*Gateway)(nil)
+	_ shop.PaymentQuerier = (*Gateway)(nil)
+)
 
 // Prepay creates the WeChat Pay order of o (idempotent by out_trade_no) and
 // returns the signed wx.requestPayment parameters.
@@ -89,17 +98,55 @@ func (g *Gateway) Refund(ctx context.Context, o *shop.Order, r shop.RefundReques
 	if req.TransactionID == "" {
 		req.OutTradeNo = o.OutTradeNo
 	}
+	if g.RefundNotifyURL != nil {
+		if req.NotifyURL, err = g.RefundNotifyURL(ctx); err != nil {
+			return err
+		}
+	}
 	if _, err := c.Refund(ctx, req); err != nil {
 		return payError("refund", err)
 	}
 	return nil
 }
 
+// QueryPayment asks WeChat Pay whether o was paid: the payment when it
+// was (SUCCESS, or REFUND: paid then refunded), nil when not (yet), an
+// error to retry later.
+func (g *Gateway) QueryPayment(ctx context.Context, o *shop.Order) (*shop.PaymentReport, error) {
+	c, err := g.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t, err := c.QueryByOutTradeNo(ctx, o.OutTradeNo)
+	switch {
+	case wechatpay.IsCode(err, "ORDER_NOT_EXIST"):
+		return nil, nil
+	case err != nil:
+		return nil, payError("query", err)
+	case !c.OwnsTransaction(t) || t.OutTradeNo != o.OutTradeNo:
+		return nil, errs.E(errs.Internal, "payment_mismatch", "WeChat Pay answered the query with another merchant's or order's transaction")
+	case !t.Paid() || t.TransactionID == "":
+		return nil, nil
+	}
+	return &shop.PaymentReport{TransactionID: t.TransactionID, AmountFen: t.Amount.Total, PaidAt: successTime(t.SuccessTime)}, nil
+}
+
+func successTime(s string) time.Time {
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Now()
+	}
+	return at
+}
+
 // HandleNotification verifies and opens a notification posted for
-// tenantID and records a successful payment with Paid. It returns the HTTP
-// status to answer: 204 when done (or nothing to do), 401 for a signature
-// that does not verify (probes included), 400 for a body that does not
-// open, 500 when recording failed and WeChat Pay should retry.
+// tenantID (payment or refund: both notify URLs come here) and records it
+// with Paid or Refunded, which apply it once however often it comes. It
+// returns the HTTP status to answer: 204 when done (or nothing to do), 401
+// for a signature that does not verify (probes, unknown serials, stale
+// timestamps, altered bodies), 400 for a body that does not open or names
+// another merchant, 500 when recording failed and WeChat Pay should retry.
+// The error, if any, is for the log and the FAIL message.
 func (g *Gateway) HandleNotification(ctx context.Context, tenantID int64, header http.Header, body []byte) (int, error) {
 	c, err := g.Client(ctx)
 	if err != nil {
@@ -112,23 +159,44 @@ func (g *Gateway) HandleNotification(ctx context.Context, tenantID int64, header
 	case err != nil:
 		return http.StatusBadRequest, err
 	}
+	if r := n.Refund; r != nil {
+		if !c.OwnsRefund(r) {
+			return http.StatusBadRequest, errors.New("the refund names another merchant")
+		}
+		if g.Refunded == nil {
+			return http.StatusNoContent, nil
+		}
+		out := shop.RefundOutcome{OutRefundNo: r.OutRefundNo, OutTradeNo: r.OutTradeNo, RefundID: r.RefundID,
+			TransactionID: r.TransactionID, Status: r.RefundStatus, At: successTime(r.SuccessTime)}
+		if r.Amount != nil {
+			out.AmountFen = r.Amount.Refund
+		}
+		return recorded(g.Refunded(ctx, tenantID, out))
+	}
 	t := n.Transaction
 	if t == nil || t.TradeState != wechatpay.StateSuccess {
-		return http.StatusNoContent, nil // refunds and other states: nothing to record here
+		return http.StatusNoContent, nil // other states: nothing to record
 	}
-	paidAt, err := time.Parse(time.RFC3339, t.SuccessTime)
-	if err != nil {
-		paidAt = time.Now()
+	if !c.OwnsTransaction(t) {
+		return http.StatusBadRequest, errors.New("the transaction names another merchant")
 	}
 	// What the order was charged, in its own currency (Global: not what
-	// the payer paid in CNY).
-	if err := g.Paid(ctx, tenantID, t.OutTradeNo, t.TransactionID, t.Amount.Total, paidAt); err != nil {
-		if errs.Is(err, errs.NotFound) {
-			return http.StatusNoContent, nil // not an order of ours: nothing will change by retrying
-		}
-		return http.StatusInternalServerError, err
+	// the payer paid in CNY); MarkPaid compares it with the order.
+	return recorded(g.Paid(ctx, tenantID, t.OutTradeNo, t.TransactionID, t.Amount.Total, successTime(t.SuccessTime)))
+}
+
+// recorded turns the result of recording a notification into the status
+// to answer.
+func recorded(err error) (int, error) {
+	switch {
+	case err == nil:
+		return http.StatusNoContent, nil
+	case errs.Is(err, errs.NotFound):
+		return http.StatusNoContent, nil // not an order of ours: nothing will change by retrying
+	case errs.Is(err, errs.Invalid):
+		return http.StatusBadRequest, err
 	}
-	return http.StatusNoContent, nil
+	return http.StatusInternalServerError, err
 }
 
 // payError maps a client error to the house error type; WeChat Pay's own

@@ -24,4 +24,5 @@ func (h *Handler) RegisterAdmin(r tenant.Router) {
 	h.registerCatalogAdmin(r)
 	h.registerCatalogImport(r)
 	h.registerOrderAdmin(r)
+	h.registerRefundAdmin(r)
 }

@@ -46,7 +46,11 @@ func Mux(d Deps) *asynq.ServeMux {
 	mux.Handle(shop.TaskOrderRefund, tenantTask(d, func(ctx context.Context, taskID string) error {
 		return d.Shop.RefundPayment(ctx, taskID, taskData(ctx))
 	}))
+	mux.Handle(shop.TaskRefundSubmit, tenantTask(d, func(ctx context.Context, taskID string) error {
+		return d.Shop.SubmitRefund(ctx, taskID, taskData(ctx))
+	}))
 	mux.Handle(shop.TaskCloseExpired, closeExpired(d))
+	mux.Handle(shop.TaskQueryPending, queryPending(d))
 	return mux
 }
 

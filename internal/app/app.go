@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,6 +21,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"gorm.io/gorm"
 
+	"github.com/minishop/minishop/billing"
 	"github.com/minishop/minishop/internal/config"
 	"github.com/minishop/minishop/internal/db"
 	"github.com/minishop/minishop/internal/errs"
@@ -53,6 +55,7 @@ type App struct {
 	Team      *tenant.Team
 	Mailer    tenant.Mailer
 	Shop      *shop.Service
+	Payments  *billing.Gateway
 	Registry  *prometheus.Registry
 	metrics   *httpx.Metrics
 	guard     *tenant.Guard
@@ -115,10 +118,31 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a.Shop = shop.New(shop.Deps{DB: g, Redis: rdb, Keys: keys, Platform: vault.NewPlatformKeys(keys, g), Tenants: a.Tenants, Rates: rates, Media: shop.Disk{Dir: cfg.MediaDir},
 		Log: log, SandboxURL: cfg.SandboxURL, WeChatAPI: cfg.WeChatAPI, Checkout: shop.OrderConfig{PaymentTimeout: payTimeout}})
+	a.Payments = a.newPayments()
+	a.Shop.SetPaymentGateway(a.Payments)
 	a.metrics = httpx.NewMetrics(a.Registry)
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		worker.NewQueueCollector(a.Inspector))
 	return a, nil
+}
+
+// newPayments builds WeChat Pay behind the shop: one client per tenant,
+// cached until its credentials change, against the sandbox in test mode and
+// WeChat Pay (or WeChat Pay Global) in live mode; notifications come back
+// to MINISHOP_PUBLIC_URL + billing.NotifyPath with the tenant's slug.
+func (a *App) newPayments() *billing.Gateway {
+	clients := &billing.Clients{Source: a.Tenants, SandboxURL: a.Cfg.SandboxURL, HTTP: billing.DefaultHTTP()}
+	url := func(path string) func(ctx context.Context) (string, error) {
+		return func(ctx context.Context) (string, error) {
+			slug, err := a.Tenants.SlugOf(ctx)
+			if err != nil {
+				return "", err
+			}
+			return a.Cfg.PublicURL + strings.TrimSuffix(path, ":slug") + slug, nil
+		}
+	}
+	return &billing.Gateway{Client: clients.Client, NotifyURL: url(billing.NotifyPath), RefundNotifyURL: url(billing.RefundNotifyPath),
+		Paid: a.Shop.MarkPaid, Refunded: a.Shop.RefundNotified, MCC: "5977"}
 }
 
 // Close releases connections.
@@ -141,7 +165,14 @@ func (a *App) WorkerMux() *asynq.ServeMux {
 
 // Scheduler returns the scheduler of periodic tasks (every work process runs one).
 func (a *App) Scheduler() (*asynq.Scheduler, error) {
-	return worker.NewScheduler(a.RedisOpt, a.Log, worker.EveryMinute())
+	s, err := worker.NewScheduler(a.RedisOpt, a.Log, worker.EveryMinute())
+	if err != nil {
+		return nil, err
+	}
+	if err := worker.RegisterPaymentQuery(s, worker.EveryMinute()); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // Checks reports the reachability of each dependency ("ok" or the error).
@@ -196,6 +227,16 @@ func (a *App) Router() *gin.Engine {
 	storefront := r.Group("/api/v1", a.Resolver.Storefront())
 	th.RegisterStorefront(storefront)
 	sh.RegisterStorefront(storefront)
+	// WeChat Pay's notifications: tenant from the path, no Host to go by.
+	notify := a.Payments.NotifyHandler(func(ctx context.Context, slug string) (int64, error) {
+		t, err := a.Resolver.BySlug(ctx, slug)
+		if err != nil {
+			return 0, err
+		}
+		return t.ID, nil
+	}, a.Log)
+	r.POST(billing.NotifyPath, notify)
+	r.POST(billing.RefundNotifyPath, notify)
 
 	a.guard = tenant.NewGuard(a.Accounts, a.Tenants, a.Authz, a.Resolver)
 	admin := a.guard.Router(r.Group("/api/admin/v1", a.guard.Authenticate()))
