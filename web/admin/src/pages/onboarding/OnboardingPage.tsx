@@ -58,10 +58,18 @@ function Wizard({ profile }: { profile: Profile }) {
   const navigate = useNavigate();
   const [current, setCurrent] = useState(0);
   const [skipped, setSkipped] = useState<Set<StepKey>>(new Set());
+  const [reached, setReached] = useState(0);
+  // The shop profile has sensible defaults: it counts as done once passed.
+  const isDone = (s: Step) => s.done(profile.onboarding, profile) || (s.key === 'shop' && reached > 1);
   const creds = useCredentials(shop.slug, { poll: true });
   const finish = useSaveProfile(shop.slug);
   const step = steps[current]!;
-  const next = () => setCurrent((c) => Math.min(c + 1, steps.length - 1));
+  const next = () =>
+    setCurrent((c) => {
+      const n = Math.min(c + 1, steps.length - 1);
+      setReached((r) => Math.max(r, n));
+      return n;
+    });
   const back = () => setCurrent((c) => Math.max(c - 1, 0));
   const skip = () => {
     setSkipped((s) => new Set(s).add(step.key));
@@ -100,7 +108,7 @@ function Wizard({ profile }: { profile: Profile }) {
   );
 
   const status = (s: Step, i: number): 'finish' | 'process' | 'wait' | 'error' =>
-    i === current ? 'process' : s.done(profile.onboarding, profile) ? 'finish' : 'wait';
+    i === current ? 'process' : isDone(s) ? 'finish' : 'wait';
 
   const credStep = (render: (o: NonNullable<typeof creds.data>) => ReactNode) =>
     can('credentials:read') ? (
@@ -149,15 +157,12 @@ function Wizard({ profile }: { profile: Profile }) {
       break;
     case 'done':
       body = (
-        <Result
-          status="success"
-          title={t('wizard.readyTitle')}
-          subTitle={t('wizard.readyText')}
-          extra={
+        <>
+          <Result status="success" title={t('wizard.readyTitle')} subTitle={t('wizard.readyText')} className="wizard-result" />
             <div className="wizard-summary">
               <ul className="wizard-summary-list">
                 {steps.slice(0, -1).map((s) => {
-                  const done = s.key === 'shop' ? true : s.done(profile.onboarding, profile);
+                  const done = isDone(s);
                   return (
                     <li key={s.key}>
                       <span className="wizard-summary-icon">{s.icon}</span>
@@ -189,8 +194,7 @@ function Wizard({ profile }: { profile: Profile }) {
                 </Button>
               </Space>
             </div>
-          }
-        />
+        </>
       );
       break;
   }
@@ -207,7 +211,7 @@ function Wizard({ profile }: { profile: Profile }) {
             items={steps.map((s, i) => ({
               title: t(s.title),
               description: s.optional ? t('wizard.optional') : undefined,
-              icon: s.done(profile.onboarding, profile) && i !== current ? <CheckCircleFilled className="step-done" /> : s.icon,
+              icon: isDone(s) && i !== current ? <CheckCircleFilled className="step-done" /> : s.icon,
               status: status(s, i),
             }))}
           />
