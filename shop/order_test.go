@@ -236,6 +236,7 @@ func TestCheckoutTaxFreightAndStock(t *testing.T) {
 		t.Errorf("second cancel: %d %s", r.Status, r.Body)
 	}
 	// Pay without a payment provider: 503 with a code.
+	e.App.Shop.SetPaymentGateway(nil)
 	if r := alice.do(t, "POST", fmt.Sprintf("/api/v1/orders/%d/pay", page.Orders[0].ID), nil); r.Status != 503 || r.ErrorCode() != "payments_unavailable" {
 		t.Errorf("pay without gateway: %d %s", r.Status, r.Body)
 	}
