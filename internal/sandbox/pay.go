@@ -95,6 +95,9 @@ type payState struct {
 	platOnce sync.Once
 	plat     *platformKeys
 
+	forgerOnce sync.Once
+	forger     *rsa.PrivateKey // signs forged notifications (notify-replay)
+
 	mu         sync.Mutex
 	keys       map[string]*mchKeys
 	orders     map[string]*payOrder // orderKey -> order
