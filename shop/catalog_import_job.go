@@ -189,6 +189,12 @@ func (s *Service) runImport(ctx context.Context, tx *gorm.DB, job *Import, file 
 		return err
 	}
 	ref := "import:" + strconv.FormatInt(job.ID, 10)
+	// The tables grow by thousands of rows inside this one transaction: a
+	// generic plan cached while they were small (a sequential scan) would
+	// make every statement slower than the last. Plan each one afresh.
+	if err := tx.Exec(`SET LOCAL plan_cache_mode = force_custom_plan`).Error; err != nil {
+		return err
+	}
 	if err := tx.SavePoint("catalog_import").Error; err != nil {
 		return err
 	}
