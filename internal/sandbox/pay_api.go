@@ -77,6 +77,7 @@ func (s *Server) mountPay(mux *http.ServeMux, control map[string]http.HandlerFun
 	control["/sandbox/v1/pay/notifications"] = s.controlNotifications
 	control["/sandbox/v1/pay/faults"] = s.controlPayFaults
 	control["/sandbox/v1/pay/notify-replay"] = s.controlNotifyReplay
+	s.mountPayBill(mux, control)
 }
 
 // The three APIs (and their path prefixes).
