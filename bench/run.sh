@@ -9,7 +9,11 @@
 #      10,000 tenants × 100 products, each beside a bare gin handler serving the
 #      same bytes from memory (the ceiling).
 #
-# Environment: BENCH_DURATION (default 10s per measured run), BENCH_ONLY=go|storefront.
+#   3. the checkout harness (bench/cmd/checkout): order + WeChat Pay prepay
+#      throughput and p99 against the sandbox, a flash sale of 1,000 buyers on
+#      100 units, and pgbench on a comparable write transaction (the ceiling).
+#
+# Environment: BENCH_DURATION (default 10s per measured run), BENCH_ONLY=go|storefront|checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -27,4 +31,9 @@ if [[ "$only" == all || "$only" == storefront ]]; then
   go run ./bench/cmd/storefront -tenants 10 -products 100 -duration "$dur"
   echo "== storefront load: 10,000 tenants × 100 products"
   go run ./bench/cmd/storefront -tenants 10000 -products 100 -duration "$dur"
+fi
+if [[ "$only" == all || "$only" == checkout ]]; then
+  echo "== checkout + prepay load, flash sale, pgbench ceiling"
+  scripts/ensure-tools.sh pgbench >/dev/null 2>&1 || true
+  go run ./bench/cmd/checkout -duration "$dur" -buyers 1000 -units 100
 fi

@@ -84,7 +84,7 @@ func runDev(ctx context.Context, out io.Writer) error {
 	g.Go(func() error { return serveSandbox(gctx, sb.Handler(), sbLn) })
 	g.Go(func() error { return serveHTTP(gctx, a, httpLn) })
 	g.Go(func() error { return runWorker(gctx, a) })
-	printBanner(out, cfg, httpLn.Addr(), brands)
+	printBanner(out, cfg, httpLn.Addr(), brands, sb)
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
 		err = nil
@@ -107,7 +107,7 @@ func serveSandbox(ctx context.Context, h http.Handler, ln net.Listener) error {
 	return srv.Shutdown(sctx)
 }
 
-func printBanner(w io.Writer, cfg *config.Config, addr net.Addr, brands []tenant.Tenant) {
+func printBanner(w io.Writer, cfg *config.Config, addr net.Addr, brands []tenant.Tenant, sb *sandbox.Server) {
 	port := "80"
 	if _, p, err := net.SplitHostPort(addr.String()); err == nil {
 		port = p
@@ -131,6 +131,10 @@ func printBanner(w io.Writer, cfg *config.Config, addr net.Addr, brands []tenant
 	for _, t := range brands {
 		appID, _ := sandbox.AppFor(cfg.SandboxSeed, fmt.Sprintf("tenant:%d", t.ID))
 		fmt.Fprintf(&b, "    %-12s %-22s AppID %s\n", t.Slug, t.Name, appID)
+		// The sandbox WeChat Pay merchant provisioning gives the brand (same derivation).
+		if m, err := sb.PayMerchant(fmt.Sprintf("tenant:%d", t.ID), sandbox.PayModeDirect); err == nil {
+			fmt.Fprintf(&b, "                 WeChat Pay sandbox merchant %s (notify: %s/api/v1/wechatpay/notify/%s)\n", m.MchID, cfg.PublicURL, t.Slug)
+		}
 		fmt.Fprintf(&b, "                 curl -H 'Host: %s.%s' http://127.0.0.1:%s/api/v1/shop\n", t.Slug, cfg.BaseDomain, port)
 	}
 	fmt.Fprintln(&b)
