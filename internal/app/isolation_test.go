@@ -31,6 +31,7 @@ type world struct {
 	productB    shop.Product
 	categoryB   int64
 	templateB   int64
+	importB     int64
 }
 
 func newWorld(t *testing.T) *world {
@@ -74,6 +75,11 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
+	imp, err := e.App.Shop.StartImport(scope.WithTenant(ctx, w.b.ID), "b.csv", []byte("handle,sku,price,title_en\nb-soap,B-1,5,B's bar\n"), shop.ImportOptions{Sync: true})
+	if err != nil || imp.Status != shop.ImportSucceeded {
+		t.Fatalf("import of B: %v %+v", err, imp)
+	}
+	w.importB = imp.ID
 
 	// An agency for each shop.
 	for _, x := range []struct {
@@ -155,7 +161,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	// Per-route object ids of B for the generic ":id".
 	ids := map[string]string{"tokens": fmt.Sprint(w.tokenB), "invitations": fmt.Sprint(w.invitationB), "sessions": "ABCDEF",
 		"products": fmt.Sprint(w.productB.ID), "categories": fmt.Sprint(w.categoryB), "skus": fmt.Sprint(w.productB.SKUs[0].ID),
-		"shipping-templates": fmt.Sprint(w.templateB), "orders": "1"} // B has no order: the guard refuses before any lookup
+		"shipping-templates": fmt.Sprint(w.templateB), "orders": "1", "imports": fmt.Sprint(w.importB)} // B has no order: the guard refuses before any lookup
 	tested := 0
 	for _, rt := range router.Routes() {
 		if !strings.HasPrefix(rt.Path, "/api/admin/") && !strings.HasPrefix(rt.Path, "/platform/") {
