@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
+scripts/ensure-tools.sh xmllint
 MINISHOP_PG_FAST=1 scripts/services.sh up --quiet
 # shellcheck disable=SC1091
 . "${MINISHOP_DATA_DIR:-.minishop}/env"

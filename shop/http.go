@@ -25,4 +25,5 @@ func (h *Handler) RegisterAdmin(r tenant.Router) {
 	h.registerCatalogImport(r)
 	h.registerOrderAdmin(r)
 	h.registerRefundAdmin(r)
+	h.registerCustomsAdmin(r)
 }

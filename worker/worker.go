@@ -41,7 +41,13 @@ func Mux(d Deps) *asynq.ServeMux {
 		return d.Shop.RunImport(ctx, taskID, taskData(ctx))
 	}))
 	mux.Handle(shop.TaskOrderPaid, tenantTask(d, func(ctx context.Context, taskID string) error {
-		return d.Shop.OrderPaid(ctx, taskID, taskData(ctx))
+		if err := d.Shop.OrderPaid(ctx, taskID, taskData(ctx)); err != nil {
+			return err
+		}
+		return d.Shop.QueueCustoms(ctx, taskID, taskData(ctx))
+	}))
+	mux.Handle(shop.TaskCustomsDeclare, tenantTask(d, func(ctx context.Context, taskID string) error {
+		return d.Shop.DeclareOrder(ctx, taskID, taskData(ctx))
 	}))
 	mux.Handle(shop.TaskOrderRefund, tenantTask(d, func(ctx context.Context, taskID string) error {
 		return d.Shop.RefundPayment(ctx, taskID, taskData(ctx))

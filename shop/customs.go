@@ -1,0 +1,317 @@
+package shop
+
+// Customs declarations (三单对碰), first part: the order declaration
+// (CEB311). A paid order gets a declaration row (pending) and a task; the
+// task builds the message and posts it to the shop's declaration agent,
+// which signs it with its e-port key and forwards it to customs. Receipts
+// (CEB312) come back to the agent and are fetched by polling it; each is
+// stored once and moves the declaration forward only (a late "2" after
+// "120" changes nothing). A rejection (100) moves the order to
+// customs_rejected with customs' reason; staff can then re-declare.
+//
+// The document id customs and the agent dedupe on is the order number
+// (out_trade_no); the message guid is derived from it and the attempt
+// number, so a worker that dies after sending and sends again sends the
+// very same message.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/minishop/minishop/internal/db"
+	"github.com/minishop/minishop/internal/errs"
+	"github.com/minishop/minishop/internal/outbox"
+	"github.com/minishop/minishop/internal/scope"
+)
+
+// TaskCustomsDeclare sends an order's pending declaration to the agent.
+const TaskCustomsDeclare = "customs.declare_order"
+
+// Declaration states.
+const (
+	DeclPending  = "pending"
+	DeclSent     = "sent"
+	DeclReceived = "received"
+	DeclAccepted = "accepted"
+	DeclRejected = "rejected"
+	DeclFailed   = "failed"
+)
+
+// CustomsGateway is a declaration agent, as the shop uses it. Signing and
+// the DXP transport happen on the agent's side.
+//
+//   - Declare posts a CEB311 message. Posting the same message (same guid)
+//     again is harmless. It returns invalid when the agent refuses the
+//     message (the text says why), unavailable when it cannot be reached.
+//   - Receipts returns every receipt the agent holds for an order so far.
+type CustomsGateway interface {
+	Declare(ctx context.Context, ceb311 []byte) error
+	Receipts(ctx context.Context, ebcCode, orderNo string) ([]Receipt, error)
+}
+
+// HTTPCustomsGateway is a declaration agent reached over HTTP:
+// POST {BaseURL}/customs-agent/v1/ceb311 (XML body) and
+// GET {BaseURL}/customs-agent/v1/ceb312?ebcCode=&orderNo= (a CEB312Message).
+type HTTPCustomsGateway struct {
+	BaseURL string
+	APIKey  string // sent as a bearer token; the sandbox does not check it
+	HTTP    *http.Client
+}
+
+func (g *HTTPCustomsGateway) client() *http.Client {
+	if g.HTTP != nil {
+		return g.HTTP
+	}
+	return &http.Client{Timeout: 15 * time.Second}
+}
+
+func (g *HTTPCustomsGateway) do(ctx context.Context, method, u string, body []byte) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = strings.NewReader(string(body))
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/xml; charset=utf-8")
+	}
+	if g.APIKey != "" {
+		req.Header.Set("Authorization", "Bearer "+g.APIKey)
+	}
+	resp, err := g.client().Do(req)
+	if err != nil {
+		return nil, errs.E(errs.Unavailable, "customs_unavailable", "the customs declaration agent cannot be reached")
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxReceiptBytes+1))
+	if err != nil {
+		return nil, errs.E(errs.Unavailable, "customs_unavailable", "the customs declaration agent's answer was cut")
+	}
+	switch {
+	case resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests:
+		return nil, errs.E(errs.Unavailable, "customs_unavailable", fmt.Sprintf("the customs declaration agent answered %d", resp.StatusCode))
+	case resp.StatusCode >= 400:
+		var e struct{ Code, Message string }
+		_ = json.Unmarshal(b, &e)
+		if e.Message == "" {
+			e.Message = fmt.Sprintf("refused with status %d", resp.StatusCode)
+		}
+		return nil, errs.E(errs.Invalid, "customs_refused", "the customs declaration agent refused the declaration: "+truncRunes(e.Message, 300))
+	}
+	return b, nil
+}
+
+// Declare implements CustomsGateway.
+func (g *HTTPCustomsGateway) Declare(ctx context.Context, ceb311 []byte) error {
+	_, err := g.do(ctx, http.MethodPost, strings.TrimRight(g.BaseURL, "/")+"/customs-agent/v1/ceb311", ceb311)
+	return err
+}
+
+// Receipts implements CustomsGateway.
+func (g *HTTPCustomsGateway) Receipts(ctx context.Context, ebcCode, orderNo string) ([]Receipt, error) {
+	q := url.Values{"ebcCode": {ebcCode}, "orderNo": {orderNo}}
+	b, err := g.do(ctx, http.MethodGet, strings.TrimRight(g.BaseURL, "/")+"/customs-agent/v1/ceb312?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Contains(string(b), "<OrderReturn") || strings.Contains(string(b), ":OrderReturn") {
+		return ParseCEB312(b)
+	}
+	return nil, nil // no receipt yet
+}
+
+// customsFor returns the shop's customs codes and its agent. Test mode
+// (the only one wired so far): codes derived from the tenant id and the
+// sandbox agent.
+func (s *Service) customsFor(tid int64) (CustomsCodes, CustomsGateway, error) {
+	if s.SandboxURL == "" {
+		return CustomsCodes{}, nil, errs.E(errs.Unavailable, "customs_unavailable", "no customs declaration agent is configured")
+	}
+	codes := CustomsCodes{
+		EBCCode: fmt.Sprintf("SB%08d", tid%100_000_000), EBCName: fmt.Sprintf("测试电商企业%d", tid),
+		EBPCode: "SBMINISHOP", EBPName: "Minishop测试平台", DxpID: "DXPSANDBOX0000001",
+	}
+	return codes, &HTTPCustomsGateway{BaseURL: s.SandboxURL}, nil
+}
+
+type customsTask struct {
+	OrderID int64 `json:"order_id"`
+}
+
+// QueueCustoms follows an order.paid task: it writes the order's pending
+// declaration and a declare task, once per task id (and once per order:
+// the declaration's key is the order).
+func (s *Service) QueueCustoms(ctx context.Context, taskID string, data json.RawMessage) error {
+	var t paidTask
+	if err := json.Unmarshal(data, &t); err != nil || t.OrderID <= 0 || t.OutTradeNo == "" {
+		return fmt.Errorf("customs: bad order.paid payload %s", data)
+	}
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = outbox.Once(ctx, s.DB, taskID+"/customs", TaskCustomsDeclare, func(tx *gorm.DB) error {
+		res := tx.Exec(`INSERT INTO customs_declarations (tenant_id, order_id, kind, order_no, guid) VALUES (?, ?, 'order', ?, ?)
+			ON CONFLICT DO NOTHING`, tid, t.OrderID, t.OutTradeNo, DeclarationGUID(tid, t.OutTradeNo, 1))
+		if res.Error != nil || res.RowsAffected == 0 {
+			return res.Error
+		}
+		return outbox.Add(ctx, tx, outbox.Message{Kind: TaskCustomsDeclare, Queue: outbox.QueueCritical, TenantID: tid,
+			Data: customsTask{OrderID: t.OrderID}})
+	})
+	return err
+}
+
+type declRow struct {
+	OrderID       int64
+	OrderNo       string
+	State         string
+	Attempt       int
+	GUID          string `gorm:"column:guid"`
+	Attempts      int
+	LastStatus    *int
+	LastInfo      string
+	LastReceiptAt *time.Time
+	LastError     string
+	SentAt        *time.Time
+	UpdatedAt     time.Time
+}
+
+const declColumns = `order_id, order_no, state, attempt, guid, attempts, last_status, last_info, last_receipt_at, last_error, sent_at, updated_at`
+
+func loadDecl(tx *gorm.DB, tid, orderID int64, lock bool) (*declRow, error) {
+	q := `SELECT ` + declColumns + ` FROM customs_declarations WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`
+	if lock {
+		q += ` FOR UPDATE`
+	}
+	var rows []declRow
+	if err := tx.Raw(q, tid, orderID).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return &rows[0], nil
+}
+
+// DeclareOrder handles a customs.declare_order task: it sends the order's
+// pending declaration to the agent, then marks it sent and moves the order
+// to declaring. Nothing happens if the declaration is no longer pending. A
+// message the agent refuses marks the declaration failed with the reason
+// (no retry: the same message would be refused again); an unreachable agent
+// is retried by the queue.
+func (s *Service) DeclareOrder(ctx context.Context, taskID string, data json.RawMessage) error {
+	var t customsTask
+	if err := json.Unmarshal(data, &t); err != nil || t.OrderID <= 0 {
+		return fmt.Errorf("customs: bad payload %s", data)
+	}
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	if scope.ActorOf(ctx) == scope.System {
+		ctx = scope.WithActor(ctx, scope.Actor{Kind: "system", ID: "customs"})
+	}
+	codes, gw, err := s.customsFor(tid)
+	if err != nil {
+		return err
+	}
+	var d *declRow
+	var o *Order
+	err = db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
+		if d, err = loadDecl(tx, tid, t.OrderID, true); err != nil || d == nil || d.State != DeclPending {
+			return err
+		}
+		if o, err = loadOrder(tx, tid, t.OrderID, 0, false); err != nil {
+			return err
+		}
+		return tx.Exec(`UPDATE customs_declarations SET attempts = attempts + 1, updated_at = now() WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`,
+			tid, t.OrderID).Error
+	})
+	if err != nil || d == nil || d.State != DeclPending {
+		return err
+	}
+	buyer, err := s.OpenOrderBuyer(ctx, t.OrderID)
+	if err != nil {
+		return err
+	}
+	appType := "1"
+	if d.Attempt > 1 {
+		appType = "2"
+	}
+	msg, err := BuildCEB311(o, buyer, codes, d.GUID, appType, time.Now())
+	if err == nil {
+		var b []byte
+		if b, err = msg.Marshal(); err == nil {
+			err = gw.Declare(ctx, b)
+		}
+	}
+	if err != nil && !errs.Is(err, errs.Invalid) {
+		s.recordDeclError(ctx, tid, t.OrderID, err)
+		return err
+	}
+	sendErr := err
+	_, err = outbox.Once(ctx, s.DB, taskID, TaskCustomsDeclare, func(tx *gorm.DB) error {
+		cur, err := loadDecl(tx, tid, t.OrderID, true)
+		if err != nil || cur == nil || cur.State != DeclPending || cur.Attempt != d.Attempt {
+			return err
+		}
+		if sendErr != nil {
+			msg := sendErr.Error()
+			if e, ok := sendErr.(*errs.Error); ok {
+				msg = e.Message
+			}
+			if err := tx.Exec(`UPDATE customs_declarations SET state = 'failed', last_error = ?, updated_at = now()
+				WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`, truncRunes(msg, 500), tid, t.OrderID).Error; err != nil {
+				return err
+			}
+			return orderEvent(ctx, tx, tid, t.OrderID, "customs_declaration_refused", "", "", map[string]any{"reason": truncRunes(msg, 500)})
+		}
+		return s.markSent(ctx, tx, tid, t.OrderID, cur)
+	})
+	return err
+}
+
+// markSent records a declaration the agent took: sent, and the order
+// moves to declaring (from paid, or from customs_rejected after a
+// re-declaration).
+func (s *Service) markSent(ctx context.Context, tx *gorm.DB, tid, orderID int64, d *declRow) error {
+	if err := tx.Exec(`UPDATE customs_declarations SET state = 'sent', sent_at = now(), last_error = '', updated_at = now()
+		WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`, tid, orderID).Error; err != nil {
+		return err
+	}
+	var st []string
+	if err := tx.Raw(`SELECT status FROM orders WHERE tenant_id = ? AND id = ? FOR UPDATE`, tid, orderID).Scan(&st).Error; err != nil {
+		return err
+	}
+	data := map[string]any{"order_no": d.OrderNo, "guid": d.GUID, "attempt": d.Attempt}
+	if len(st) == 1 && CanTransition(st[0], OrderDeclaring) {
+		return transition(ctx, tx, tid, orderID, st[0], OrderDeclaring, "customs_declared", data, "")
+	}
+	return orderEvent(ctx, tx, tid, orderID, "customs_declared", "", "", data)
+}
+
+// recordDeclError keeps the last send error for the admin view.
+func (s *Service) recordDeclError(ctx context.Context, tid, orderID int64, cause error) {
+	msg := "the declaration could not be sent; it will be retried"
+	if e, ok := cause.(*errs.Error); ok {
+		msg = e.Message
+	}
+	err := db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
+		return tx.Exec(`UPDATE customs_declarations SET last_error = ?, updated_at = now() WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`,
+			truncRunes(msg, 500), tid, orderID).Error
+	})
+	if err != nil {
+		s.Log.WarnContext(ctx, "customs: recording a send error", "order_id", orderID, "err", err)
+	}
+}
