@@ -56,6 +56,7 @@ type App struct {
 	Mailer    tenant.Mailer
 	Shop      *shop.Service
 	Payments  *billing.Gateway
+	Reconcile *billing.Reconciler
 	Registry  *prometheus.Registry
 	metrics   *httpx.Metrics
 	guard     *tenant.Guard
@@ -120,6 +121,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		Log: log, SandboxURL: cfg.SandboxURL, WeChatAPI: cfg.WeChatAPI, Checkout: shop.OrderConfig{PaymentTimeout: payTimeout}})
 	a.Payments = a.newPayments()
 	a.Shop.SetPaymentGateway(a.Payments)
+	a.Reconcile = &billing.Reconciler{DB: g, Client: a.Payments.Client, Paid: a.Shop.MarkPaid, Log: log}
 	a.metrics = httpx.NewMetrics(a.Registry)
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		worker.NewQueueCollector(a.Inspector))
