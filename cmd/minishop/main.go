@@ -35,7 +35,7 @@ MINISHOP_BASE_DOMAIN, MINISHOP_MASTER_KEY, MINISHOP_DEV, MINISHOP_LOG_LEVEL, ...
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), workCmd(), migrateCmd(), devCmd(), sandboxCmd(), tenantCmd(), tasksCmd(), userCmd(), operatorCmd(), keysCmd(), catalogCmd())
+	root.AddCommand(serveCmd(), workCmd(), migrateCmd(), devCmd(), sandboxCmd(), tenantCmd(), tasksCmd(), userCmd(), operatorCmd(), keysCmd(), catalogCmd(), reconcileCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "minishop:", err)
 		os.Exit(1)
