@@ -205,12 +205,12 @@ func run(ctx context.Context, o options) error {
 	wg.Wait()
 	el := time.Since(start)
 	fmt.Printf("1. steady load: %d buyers, %s\n", o.concurrency, o.duration)
-	fmt.Printf("   %-26s %9s %9s %9s %9s\n", "", "per s", "p50", "p99", "max")
+	fmt.Printf("   %-30s %9s %9s %9s %9s\n", "", "per s", "p50", "p99", "max")
 	for _, r := range []struct {
 		name string
 		d    []time.Duration
 	}{{"order (POST /orders)", lat.order}, {"prepay (POST /orders/:id/pay)", lat.pay}, {"order + prepay", lat.pair}} {
-		fmt.Printf("   %-26s %9.1f %9s %9s %9s\n", r.name, float64(len(r.d))/el.Seconds(), pct(r.d, 50), pct(r.d, 99), pct(r.d, 100))
+		fmt.Printf("   %-30s %9.1f %9s %9s %9s\n", r.name, float64(len(r.d))/el.Seconds(), pct(r.d, 50), pct(r.d, 99), pct(r.d, 100))
 	}
 	fmt.Printf("   failed pairs: %d\n\n", fails.Load())
 
