@@ -61,18 +61,49 @@ type ceb311In struct {
 	GUID    string   `xml:"guid,attr"`
 	Orders  []struct {
 		Head struct {
-			GUID, AppType, AppTime, AppStatus, OrderType, OrderNo, EBPCode, EBPName, EBCCode, EBCName string
-			GoodsValue, Freight, Discount, TaxTotal, ActuralPaid, Currency                           string
-			BuyerRegNo, BuyerName, BuyerTelephone, BuyerIDType, BuyerIDNumber                        string
-			Consignee, ConsigneeTelephone, ConsigneeAddress                                          string
-		} `xml:"http://www.chinaport.gov.cn/ceb OrderHead"`
+			GUID               string `xml:"guid"`
+			AppType            string `xml:"appType"`
+			AppTime            string `xml:"appTime"`
+			AppStatus          string `xml:"appStatus"`
+			OrderType          string `xml:"orderType"`
+			OrderNo            string `xml:"orderNo"`
+			EBPCode            string `xml:"ebpCode"`
+			EBPName            string `xml:"ebpName"`
+			EBCCode            string `xml:"ebcCode"`
+			EBCName            string `xml:"ebcName"`
+			GoodsValue         string `xml:"goodsValue"`
+			Freight            string `xml:"freight"`
+			Discount           string `xml:"discount"`
+			TaxTotal           string `xml:"taxTotal"`
+			ActuralPaid        string `xml:"acturalPaid"`
+			Currency           string `xml:"currency"`
+			BuyerRegNo         string `xml:"buyerRegNo"`
+			BuyerName          string `xml:"buyerName"`
+			BuyerTelephone     string `xml:"buyerTelephone"`
+			BuyerIDType        string `xml:"buyerIdType"`
+			BuyerIDNumber      string `xml:"buyerIdNumber"`
+			Consignee          string `xml:"consignee"`
+			ConsigneeTelephone string `xml:"consigneeTelephone"`
+			ConsigneeAddress   string `xml:"consigneeAddress"`
+		} `xml:"OrderHead"`
 		Lines []struct {
-			GNum, ItemName, GModel, Unit, Qty, Price, TotalPrice, Currency, Country string
-		} `xml:"http://www.chinaport.gov.cn/ceb OrderList"`
-	} `xml:"http://www.chinaport.gov.cn/ceb Order"`
+			GNum       string `xml:"gnum"`
+			ItemName   string `xml:"itemName"`
+			GModel     string `xml:"gmodel"`
+			Unit       string `xml:"unit"`
+			Qty        string `xml:"qty"`
+			Price      string `xml:"price"`
+			TotalPrice string `xml:"totalPrice"`
+			Currency   string `xml:"currency"`
+			Country    string `xml:"country"`
+		} `xml:"OrderList"`
+	} `xml:"Order"`
 	BaseTransfer *struct {
-		CopCode, CopName, DxpMode, DxpID string
-	} `xml:"http://www.chinaport.gov.cn/ceb BaseTransfer"`
+		CopCode string `xml:"copCode"`
+		CopName string `xml:"copName"`
+		DxpMode string `xml:"dxpMode"`
+		DxpID   string `xml:"dxpId"`
+	} `xml:"BaseTransfer"`
 }
 
 // customsFen parses a CEB amount (yuan, up to 5 decimals) into fen; ok is
