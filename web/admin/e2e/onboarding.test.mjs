@@ -354,6 +354,40 @@ describe('a foreign brand', () => {
       await page.getByTestId('product-table').getByText('Nordic Birch Face Cream').waitFor();
       await screenshot(page, 'catalog-list-en');
 
+      // Bulk publishing refuses what is incomplete, with the server's reason.
+      const draft = await context.request.post(`${API}/tenants/${slug}/products`, { data: { content: { en: { title: 'Cloudberry Lip Balm' } } } });
+      assert.equal(draft.status(), 201, await draft.text());
+      await page.reload();
+      const draftRow = page.getByTestId('product-table').locator('tr', { hasText: 'Cloudberry Lip Balm' });
+      await draftRow.locator('input[type="checkbox"]').check();
+      await page.getByTestId('bulk-publish').click();
+      const dialog = page.locator('.ant-modal-confirm');
+      await dialog.locator('.ant-modal-confirm-title', { hasText: '0 updated, 1 could not be' }).waitFor();
+      assert.match(await dialog.innerText(), /Chinese \(zh-CN\) title is required/);
+      await screenshot(page, 'catalog-bulk-refused-en');
+      await dialog.getByRole('button').last().click();
+      // Search and the status filter.
+      await page.getByPlaceholder('Search by title, brand or SKU code').fill('cloudberry');
+      await page.getByPlaceholder('Search by title, brand or SKU code').press('Enter');
+      await page.getByTestId('product-table').getByText('Nordic Birch Face Cream').waitFor({ state: 'detached' });
+      await page.getByPlaceholder('Search by title, brand or SKU code').fill('');
+      await page.getByPlaceholder('Search by title, brand or SKU code').press('Enter');
+      await page.getByText('Published', { exact: true }).first().click();
+      await page.getByTestId('product-table').getByText('Cloudberry Lip Balm').waitFor({ state: 'detached' });
+      await page.getByTestId('product-table').getByText('Nordic Birch Face Cream').waitFor();
+      await page.locator('.ant-segmented-item', { hasText: 'All' }).click();
+
+      // Categories, in both languages.
+      await page.getByRole('button', { name: 'Categories' }).click();
+      await page.getByTestId('new-category').click();
+      await page.locator('#category_en').fill('Face care');
+      await page.locator('#category_zh').fill('面部护理');
+      await page.locator('.ant-modal-footer .ant-btn-primary').click();
+      await page.getByTestId('category-table').getByText('面部护理').waitFor();
+      await screenshot(page, 'categories-en');
+      await page.getByRole('button', { name: 'All products' }).click();
+      await page.getByTestId('product-table').getByText('Cloudberry Lip Balm').waitFor();
+
       // ——— The same screens in Chinese ———
       await setLanguage(page, '简体中文');
       await page.getByTestId('product-table').getByText('北欧白桦面霜').waitFor();
