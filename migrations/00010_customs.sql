@@ -56,6 +56,23 @@ CREATE POLICY tenant_isolation ON customs_receipts
 REVOKE DELETE ON customs_declarations FROM minishop_app;
 REVOKE UPDATE, DELETE ON customs_receipts FROM minishop_app;
 
+-- Declarations waiting for receipts, in every shop, for the periodic poll
+-- of the agents (which then polls each in its own tenant transaction). Runs
+-- as the owner (see orders_due_for_close), returns ids only.
+CREATE POLICY owner_poll_scan ON customs_declarations FOR SELECT TO CURRENT_USER USING (true);
+-- +goose StatementBegin
+CREATE FUNCTION customs_awaiting_receipts(p_before timestamptz, p_limit int)
+RETURNS TABLE (tenant_id bigint, order_id bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT d.tenant_id, d.order_id FROM customs_declarations d
+  WHERE d.state IN ('sent', 'received') AND d.updated_at <= p_before
+  ORDER BY d.updated_at LIMIT least(greatest(p_limit, 1), 1000)
+$$;
+-- +goose StatementEnd
+REVOKE EXECUTE ON FUNCTION customs_awaiting_receipts(timestamptz, int) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION customs_awaiting_receipts(timestamptz, int) TO minishop_app;
+
 -- +goose Down
+DROP FUNCTION customs_awaiting_receipts(timestamptz, int);
 DROP TABLE customs_receipts;
 DROP TABLE customs_declarations;

@@ -2,6 +2,8 @@ package shop
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -271,4 +273,34 @@ func (s *Service) Redeclare(ctx context.Context, orderID int64) (*CustomsView, e
 		return err
 	})
 	return v, err
+}
+
+// TaskCustomsPoll is the periodic task that fetches receipts of every
+// declaration still waiting for customs' answer.
+const TaskCustomsPoll = "customs.poll_receipts"
+
+// PollOpenCustoms fetches and applies the receipts of up to limit
+// declarations, in every shop, that were sent and not yet answered (last
+// changed before before). It returns how many receipts were new; a shop
+// whose agent fails does not stop the others (the error names them).
+func (s *Service) PollOpenCustoms(ctx context.Context, before time.Time, limit int) (int, error) {
+	var open []struct{ TenantID, OrderID int64 }
+	if err := s.DB.WithContext(ctx).Raw(`SELECT tenant_id, order_id FROM customs_awaiting_receipts(?, ?)`, before, limit).Scan(&open).Error; err != nil {
+		return 0, err
+	}
+	n := 0
+	var failed []string
+	for _, d := range open {
+		tctx := scope.WithActor(scope.WithTenant(ctx, d.TenantID), scope.Actor{Kind: "system", ID: "customs"})
+		k, err := s.PollCustoms(tctx, d.OrderID)
+		n += k
+		if err != nil {
+			s.Log.WarnContext(ctx, "customs: polling receipts", "tenant_id", d.TenantID, "order_id", d.OrderID, "err", err)
+			failed = append(failed, fmt.Sprintf("%d/%d", d.TenantID, d.OrderID))
+		}
+	}
+	if len(failed) > 0 {
+		return n, fmt.Errorf("polling customs receipts failed for %s", strings.Join(failed, ", "))
+	}
+	return n, nil
 }

@@ -2,7 +2,9 @@ package shop_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"sync"
 	"strings"
 	"testing"
 	"time"
@@ -83,8 +85,9 @@ func TestCustomsDeclaration(t *testing.T) {
 
 	// Receipts, fetched from the agent: 2, 3, then 120.
 	ctx := m.ctx()
-	n, err := e.App.Shop.PollCustoms(ctx, ok.ID)
-	if err != nil || n != 3 {
+	// The periodic poll finds both declarations, in every shop: 3 receipts each.
+	n, err := e.App.Shop.PollOpenCustoms(context.Background(), time.Now(), 100)
+	if err != nil || n != 6 {
 		t.Fatalf("poll: %d %v", n, err)
 	}
 	_, v := customsView(t, e, "nordic-skin", ok.ID, owner)
@@ -149,5 +152,58 @@ func TestCustomsDeclaration(t *testing.T) {
 	_, v = customsView(t, e, "nordic-skin", bad.ID, owner)
 	if d := v.Order; d.State != shop.DeclAccepted || *d.LastStatus != 120 || len(d.Receipts) != 6 {
 		t.Errorf("re-declared: %+v", d)
+	}
+}
+
+// A declare task delivered twice at once, or run again after a worker died
+// between sending and recording, sends the same message (same guid): the
+// agent keeps one declaration, customs answers once.
+func TestCustomsDeclareTwice(t *testing.T) {
+	e := testenv.New(t)
+	m := newMiniShop(t, e, "nordic-skin").provision(t)
+	sku := m.sellable(t, "Cream", cartSKU{12900, "general", []int64{20}})[0]
+	alice := m.shopper(t, "alice", idZhang)
+	m.sandbox(t, "/sandbox/v1/customs/faults", map[string]any{"step_ms": 0})
+	o := m.paidOrder(t, alice, "d1", sku, "4200000201")
+	ctx := m.ctx()
+	paid, _ := json.Marshal(map[string]any{"order_id": o.ID, "out_trade_no": o.OutTradeNo})
+	for range 2 { // order.paid delivered twice
+		if err := e.App.Shop.QueueCustoms(ctx, "outbox:900001", paid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.App.Shop.QueueCustoms(ctx, "outbox:900002", paid); err != nil { // another task for the same order
+		t.Fatal(err)
+	}
+	if n := m.count(t, `SELECT count(*) FROM outbox WHERE tenant_id = ? AND kind = ?`, m.t.ID, shop.TaskCustomsDeclare); n != 1 {
+		t.Fatalf("%d declare tasks", n)
+	}
+	task, _ := json.Marshal(map[string]any{"order_id": o.ID})
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.App.Shop.DeclareOrder(ctx, fmt.Sprintf("outbox:91000%d", i), task); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	n, err := e.App.Shop.PollCustoms(ctx, o.ID)
+	if err != nil || n != 3 {
+		t.Fatalf("receipts: %d %v (one declaration answers 2, 3, 120)", n, err)
+	}
+	v, err := e.App.Shop.Customs(ctx, o.ID)
+	if err != nil || v.Order.State != shop.DeclAccepted || v.Order.GUID != shop.DeclarationGUID(m.t.ID, o.OutTradeNo, 1) {
+		t.Fatalf("view: %+v %v", v, err)
+	}
+	for _, r := range v.Order.Receipts {
+		if r.GUID != v.Order.GUID {
+			t.Errorf("a receipt of another message: %+v", r)
+		}
+	}
+	if n := m.count(t, `SELECT count(*) FROM order_events WHERE tenant_id = ? AND order_id = ? AND kind = 'customs_declared'`, m.t.ID, o.ID); n != 1 {
+		t.Errorf("%d customs_declared events", n)
 	}
 }

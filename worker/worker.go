@@ -49,6 +49,10 @@ func Mux(d Deps) *asynq.ServeMux {
 	mux.Handle(shop.TaskCustomsDeclare, tenantTask(d, func(ctx context.Context, taskID string) error {
 		return d.Shop.DeclareOrder(ctx, taskID, taskData(ctx))
 	}))
+	mux.Handle(shop.TaskCustomsPoll, asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		_, err := d.Shop.PollOpenCustoms(ctx, time.Now(), 200)
+		return err
+	}))
 	mux.Handle(shop.TaskOrderRefund, tenantTask(d, func(ctx context.Context, taskID string) error {
 		return d.Shop.RefundPayment(ctx, taskID, taskData(ctx))
 	}))
