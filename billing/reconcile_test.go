@@ -7,6 +7,7 @@ import (
 
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -290,4 +291,84 @@ func keys(m map[string]billing.Discrepancy) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+func TestReconciliationAPI(t *testing.T) {
+	e := testenv.New(t)
+	s := newReconShop(t, e, "recon-api")
+	s.pay(t, "RCA000001", 2_500)
+	day := today().Format("2006-01-02")
+	s.control(t, "/sandbox/v1/pay/bill-faults", map[string]any{"mch_id": s.mchID, "date": day, "faults": []map[string]any{
+		{"kind": "payment", "out_trade_no": "-CALC0001", "amount": 1},
+	}}, nil)
+	base := "/api/admin/v1/tenants/" + s.t.Slug + "/reconciliations"
+	owner := e.Member(t, s.t.ID, "owner@recon-api.test", "owner")
+	viewer := e.Member(t, s.t.ID, "viewer@recon-api.test", "viewer")
+
+	for _, c := range []struct {
+		body string
+		code string
+	}{{`{"date":"2026-13-01"}`, "invalid_date"}, {`{"date":"2999-01-01"}`, "invalid_date"}, {`{}`, "invalid_field"}, {`{"date":"` + day + `","x":1}`, "unknown_field"}} {
+		if r := e.Do(t, "POST", "", base, c.body, owner...); r.Status != 400 || !strings.Contains(string(r.Body), c.code) {
+			t.Errorf("%s: %d %s", c.body, r.Status, r.Body)
+		}
+	}
+	if r := e.Do(t, "POST", "", base, map[string]string{"date": day}, viewer...); r.Status != 403 {
+		t.Errorf("viewer reconciling: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "GET", "", base+"/"+day, nil, owner...); r.Status != 404 {
+		t.Errorf("day before any run: %d %s", r.Status, r.Body)
+	}
+	r := e.Do(t, "POST", "", base, map[string]string{"date": day}, owner...)
+	if r.Status != 200 {
+		t.Fatalf("reconcile: %d %s", r.Status, r.Body)
+	}
+	var got struct {
+		Reconciliation billing.Run
+		Discrepancies  []billing.Discrepancy
+	}
+	r.JSON(t, &got)
+	if got.Reconciliation.Status != "discrepancies" || got.Reconciliation.BillRows != 2 || got.Reconciliation.Open != 1 {
+		t.Errorf("run %+v", got.Reconciliation)
+	}
+	r = e.Do(t, "GET", "", base, nil, viewer...)
+	var list struct{ Reconciliations []billing.Run }
+	if r.Status != 200 {
+		t.Fatalf("list: %d %s", r.Status, r.Body)
+	}
+	r.JSON(t, &list)
+	if len(list.Reconciliations) != 1 || list.Reconciliations[0].Date != day || list.Reconciliations[0].BillPayments != 2_501 {
+		t.Errorf("list %+v", list)
+	}
+	r = e.Do(t, "GET", "", base+"/"+day, nil, viewer...)
+	r.JSON(t, &got)
+	if r.Status != 200 || len(got.Discrepancies) != 1 || got.Discrepancies[0].Kind != billing.MissingWithUs {
+		t.Fatalf("day: %d %s", r.Status, r.Body)
+	}
+	id := got.Discrepancies[0].ID
+	csvr := e.Do(t, "GET", "", base+"/"+day+"/discrepancies.csv", nil, viewer...)
+	if csvr.Status != 200 || !strings.HasPrefix(csvr.Header.Get("Content-Type"), "text/csv") ||
+		!strings.Contains(string(csvr.Body), "'-CALC0001") || strings.Count(string(csvr.Body), "\n") != 2 {
+		t.Errorf("csv: %d %s", csvr.Status, csvr.Body)
+	}
+	resolve := base + "/" + day + "/discrepancies/" + strconv.FormatInt(id, 10) + "/resolve"
+	if r := e.Do(t, "POST", "", resolve, map[string]string{"note": "x"}, viewer...); r.Status != 403 {
+		t.Errorf("viewer resolving: %d", r.Status)
+	}
+	if r := e.Do(t, "POST", "", base+"/"+day+"/discrepancies/999999/resolve", map[string]string{"note": "x"}, owner...); r.Status != 404 {
+		t.Errorf("unknown id: %d %s", r.Status, r.Body)
+	}
+	r = e.Do(t, "POST", "", resolve, map[string]string{"note": "acquirer test charge"}, owner...)
+	if r.Status != 200 || !strings.Contains(string(r.Body), `"state":"resolved"`) {
+		t.Errorf("resolve: %d %s", r.Status, r.Body)
+	}
+	if r := e.Do(t, "POST", "", resolve, map[string]string{"note": "again"}, owner...); r.Status != 409 {
+		t.Errorf("second resolve: %d %s", r.Status, r.Body)
+	}
+	// Another shop's owner cannot see this shop's days.
+	other := newReconShop(t, e, "recon-api-other")
+	otherOwner := e.Member(t, other.t.ID, "owner@recon-api-other.test", "owner")
+	if r := e.Do(t, "GET", "", base+"/"+day, nil, otherOwner...); r.Status != 404 {
+		t.Errorf("other shop's owner: %d %s", r.Status, r.Body)
+	}
 }

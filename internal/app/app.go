@@ -246,6 +246,7 @@ func (a *App) Router() *gin.Engine {
 	th.RegisterPlatform(admin.Group("/platform"))
 	th.RegisterAdmin(admin.Group("/tenants/:slug"))
 	sh.RegisterAdmin(admin.Group("/tenants/:slug"))
+	billing.RegisterReconciliation(admin.Group("/tenants/:slug"), a.Reconcile)
 	if a.Cfg.Dev {
 		// The dev mail outbox: invitations and resets land here instead of an inbox.
 		admin.GET("/dev/mail", tenant.PermPublic, func(c *gin.Context) {
