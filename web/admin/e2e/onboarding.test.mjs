@@ -363,7 +363,7 @@ describe('a foreign brand', () => {
       await page.getByTestId('bulk-publish').click();
       const dialog = page.locator('.ant-modal-confirm');
       await dialog.locator('.ant-modal-confirm-title', { hasText: '0 updated, 1 could not be' }).waitFor();
-      assert.match(await dialog.innerText(), /Chinese \(zh-CN\) title is required/);
+      assert.match(await dialog.innerText(), /The Chinese title is missing/);
       await screenshot(page, 'catalog-bulk-refused-en');
       await dialog.getByRole('button').last().click();
       // Search and the status filter.

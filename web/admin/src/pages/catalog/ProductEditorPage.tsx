@@ -483,7 +483,7 @@ function Editor({ product }: { product?: Product }) {
 }
 
 /** The server's checklist, one line per missing thing with the SKUs it concerns. */
-function ProblemList({ problems }: { problems: Problem[] }) {
+export function ProblemList({ problems }: { problems: Problem[] }) {
   const { tMaybe } = useI18n();
   const groups = new Map<string, { p: Problem; skus: string[] }>();
   for (const p of problems) {

@@ -12,6 +12,7 @@ import { useDocumentTitle } from '../../components/useDocumentTitle';
 import { useI18n } from '../../i18n/I18nProvider';
 import { shopPath } from '../../layout/sections';
 import { StatusTag, Thumb, useProductTitle } from './common';
+import { ProblemList } from './ProductEditorPage';
 
 const STATUSES = ['', 'draft', 'published', 'archived'] as const;
 
@@ -164,7 +165,7 @@ export function ProductListPage() {
                 dataIndex: 'min_price',
                 width: 140,
                 align: 'right',
-                render: (v: number | null) => (v == null ? '—' : t('catalog.from', { price: money(v) })),
+                render: (v: number | null) => (!v ? '—' : t('catalog.from', { price: money(v) })),
               },
               { title: t('catalog.updated'), dataIndex: 'updated_at', width: 190, render: (d: string) => <Typography.Text type="secondary">{dateTime(d)}</Typography.Text> },
             ]}
@@ -194,8 +195,8 @@ function BulkFailures({ results, products }: { results: BulkResult[]; products: 
         return (
           <li key={r.id}>
             <Typography.Text strong>{p ? title(p) : `#${r.id}`}</Typography.Text>
-            <div>
-              <Typography.Text type="secondary">{r.message}</Typography.Text>
+            <div className="bulk-failure-detail">
+              {r.details?.length ? <ProblemList problems={r.details} /> : <Typography.Text type="secondary">{r.message}</Typography.Text>}
             </div>
           </li>
         );
