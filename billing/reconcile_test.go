@@ -372,3 +372,25 @@ func TestReconciliationAPI(t *testing.T) {
 		t.Errorf("other shop's owner: %d %s", r.Status, r.Body)
 	}
 }
+
+func TestDailyReconciliationRunsOncePerShopAndDay(t *testing.T) {
+	e := testenv.New(t)
+	a := newReconShop(t, e, "recon-daily-a")
+	b := newReconShop(t, e, "recon-daily-b")
+	ctx := context.Background()
+	n, err := e.App.Reconcile.FanOut(ctx, time.Now())
+	if err != nil || n != 2 {
+		t.Fatalf("fan-out: %d %v", n, err)
+	}
+	if n, err := e.App.Reconcile.FanOut(ctx, time.Now()); err != nil || n != 0 {
+		t.Fatalf("second fan-out the same day: %d %v", n, err)
+	}
+	e.StartWorker(t)
+	yesterday := time.Now().In(time.FixedZone("CST", 8*3600)).AddDate(0, 0, -1).Format("2006-01-02")
+	for _, s := range []*reconShop{a, b} {
+		testenv.Eventually(t, 60*time.Second, s.t.Slug+" reconciled", func() bool {
+			runs, err := e.App.Reconcile.Runs(s.ctx(), 10)
+			return err == nil && len(runs) == 1 && runs[0].Date == yesterday && runs[0].Status == "matched" && runs[0].Runs == 1
+		})
+	}
+}

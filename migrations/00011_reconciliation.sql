@@ -60,6 +60,22 @@ END $$;
 GRANT SELECT, INSERT, UPDATE ON reconciliation_runs, reconciliation_discrepancies TO minishop_app;
 REVOKE DELETE ON reconciliation_runs, reconciliation_discrepancies FROM minishop_app;
 
+-- Shops to reconcile daily: active, with WeChat Pay credentials for the
+-- mode they are in. Runs as the owner (the app role cannot read across
+-- shops), returns ids only.
+-- +goose StatementBegin
+CREATE FUNCTION reconciliation_tenants()
+RETURNS TABLE (tenant_id bigint)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT t.id FROM tenants t
+  WHERE t.status = 'active' AND EXISTS (SELECT 1 FROM credentials c WHERE c.tenant_id = t.id AND c.mode = t.mode AND c.kind = 'wechatpay')
+  ORDER BY t.id
+$$;
+-- +goose StatementEnd
+REVOKE EXECUTE ON FUNCTION reconciliation_tenants() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION reconciliation_tenants() TO minishop_app;
+
 -- +goose Down
+DROP FUNCTION reconciliation_tenants();
 DROP TABLE reconciliation_discrepancies;
 DROP TABLE reconciliation_runs;

@@ -14,6 +14,7 @@ import (
 	"github.com/hibiken/asynq"
 	"gorm.io/gorm"
 
+	"github.com/minishop/minishop/billing"
 	"github.com/minishop/minishop/internal/outbox"
 	"github.com/minishop/minishop/internal/scope"
 	"github.com/minishop/minishop/shop"
@@ -30,6 +31,8 @@ type Deps struct {
 	Tenants *tenant.Service
 	Shop    *shop.Service
 	Log     *slog.Logger
+	// Reconcile runs the daily WeChat Pay reconciliation (nil: its tasks fail).
+	Reconcile *billing.Reconciler
 }
 
 // Mux routes each task kind to its handler.
@@ -61,6 +64,14 @@ func Mux(d Deps) *asynq.ServeMux {
 	}))
 	mux.Handle(shop.TaskCloseExpired, closeExpired(d))
 	mux.Handle(shop.TaskQueryPending, queryPending(d))
+	mux.Handle(billing.TaskReconcileDaily, asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		n, err := d.Reconcile.FanOut(ctx, time.Now())
+		d.Log.InfoContext(ctx, "daily reconciliation queued", "shops", n, "err", err)
+		return err
+	}))
+	mux.Handle(billing.TaskReconcileDay, tenantTask(d, func(ctx context.Context, taskID string) error {
+		return d.Reconcile.RunDayTask(ctx, taskData(ctx))
+	}))
 	return mux
 }
 

@@ -162,7 +162,7 @@ func (a *App) Relay() *outbox.Relay {
 
 // WorkerMux returns the task handlers.
 func (a *App) WorkerMux() *asynq.ServeMux {
-	return worker.Mux(worker.Deps{DB: a.DB, Tenants: a.Tenants, Shop: a.Shop, Log: a.Log})
+	return worker.Mux(worker.Deps{DB: a.DB, Tenants: a.Tenants, Shop: a.Shop, Log: a.Log, Reconcile: a.Reconcile})
 }
 
 // Scheduler returns the scheduler of periodic tasks (every work process runs one).
@@ -172,6 +172,11 @@ func (a *App) Scheduler() (*asynq.Scheduler, error) {
 		return nil, err
 	}
 	if err := worker.RegisterPaymentQuery(s, worker.EveryMinute()); err != nil {
+		return nil, err
+	}
+	// 03:00 UTC is 11:00 in China: the previous day's bills are out.
+	if _, err := s.Register("0 3 * * *", asynq.NewTask(billing.TaskReconcileDaily, nil), asynq.TaskID(billing.TaskReconcileDaily),
+		asynq.Queue(outbox.QueueLow), asynq.MaxRetry(3), asynq.Timeout(10*time.Minute), asynq.Retention(time.Hour)); err != nil {
 		return nil, err
 	}
 	return s, nil
