@@ -13,7 +13,11 @@
 #      throughput and p99 against the sandbox, a flash sale of 1,000 buyers on
 #      100 units, and pgbench on a comparable write transaction (the ceiling).
 #
-# Environment: BENCH_DURATION (default 10s per measured run), BENCH_ONLY=go|storefront|checkout.
+#   4. the reconciliation harness (bench/cmd/reconcile): a generated trade bill
+#      of 100,000 and of 1,000,000 rows downloaded, verified and matched as a
+#      stream; wall time and peak memory.
+#
+# Environment: BENCH_DURATION (default 10s per measured run), BENCH_ONLY=go|storefront|checkout|reconcile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -36,4 +40,9 @@ if [[ "$only" == all || "$only" == checkout ]]; then
   echo "== checkout + prepay load, flash sale, pgbench ceiling"
   scripts/ensure-tools.sh pgbench >/dev/null 2>&1 || true
   go run ./bench/cmd/checkout -duration "$dur" -buyers 1000 -units 100
+fi
+if [[ "$only" == all || "$only" == reconcile ]]; then
+  echo "== reconciliation of a generated trade bill: 100,000 and 1,000,000 rows"
+  go run ./bench/cmd/reconcile -rows 100000
+  go run ./bench/cmd/reconcile -rows 1000000
 fi
