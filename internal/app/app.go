@@ -174,6 +174,11 @@ func (a *App) Scheduler() (*asynq.Scheduler, error) {
 	if err := worker.RegisterPaymentQuery(s, worker.EveryMinute()); err != nil {
 		return nil, err
 	}
+	// Receipts of customs declarations, fetched from the declaration agents.
+	if _, err := s.Register(worker.EveryMinute().Spec, asynq.NewTask(shop.TaskCustomsPoll, nil), asynq.TaskID(shop.TaskCustomsPoll),
+		asynq.Queue(outbox.QueueDefault), asynq.MaxRetry(0), asynq.Timeout(50*time.Second), asynq.Retention(3*time.Minute)); err != nil {
+		return nil, err
+	}
 	// 03:00 UTC is 11:00 in China: the previous day's bills are out.
 	if _, err := s.Register("0 3 * * *", asynq.NewTask(billing.TaskReconcileDaily, nil), asynq.TaskID(billing.TaskReconcileDaily),
 		asynq.Queue(outbox.QueueLow), asynq.MaxRetry(3), asynq.Timeout(10*time.Minute), asynq.Retention(time.Hour)); err != nil {
