@@ -142,8 +142,12 @@ func TestCustomsAgentValidates(t *testing.T) {
 		"buyerIdNumber": func(s string) string {
 			return strings.Replace(s, "<ceb:buyerIdNumber>130681136250023332</ceb:buyerIdNumber>", "<ceb:buyerIdNumber></ceb:buyerIdNumber>", 1)
 		},
-		"currency":   func(s string) string { return strings.Replace(s, "<ceb:currency>142</ceb:currency>", "<ceb:currency>840</ceb:currency>", 1) },
-		"guid":       func(s string) string { return strings.Replace(s, `guid="4CDE1CFD-EDED-46B1-946C-B8022E42FC94"`, `guid="abc"`, 1) },
+		"currency": func(s string) string {
+			return strings.Replace(s, "<ceb:currency>142</ceb:currency>", "<ceb:currency>840</ceb:currency>", 1)
+		},
+		"guid": func(s string) string {
+			return strings.Replace(s, `guid="4CDE1CFD-EDED-46B1-946C-B8022E42FC94"`, `guid="abc"`, 1)
+		},
 		"not xml":    func(string) string { return "<ceb:CEB311Message" },
 		"other root": func(string) string { return `<CEB411Message xmlns="http://www.chinaport.gov.cn/ceb"/>` },
 	}
