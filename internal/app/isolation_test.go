@@ -107,6 +107,7 @@ func newWorld(t *testing.T) *world {
 		"agency_id": fmt.Sprint(w.agencyB),
 		"token":     "not-a-real-token",
 		"hash":      img.Hash,
+		"date":      "2026-11-01", // a reconciled day (B has none: the guard refuses first)
 	}
 	return w
 }
@@ -161,7 +162,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	// Per-route object ids of B for the generic ":id".
 	ids := map[string]string{"tokens": fmt.Sprint(w.tokenB), "invitations": fmt.Sprint(w.invitationB), "sessions": "ABCDEF",
 		"products": fmt.Sprint(w.productB.ID), "categories": fmt.Sprint(w.categoryB), "skus": fmt.Sprint(w.productB.SKUs[0].ID),
-		"shipping-templates": fmt.Sprint(w.templateB), "orders": "1", "imports": fmt.Sprint(w.importB)} // B has no order: the guard refuses before any lookup
+		"shipping-templates": fmt.Sprint(w.templateB), "orders": "1", "imports": fmt.Sprint(w.importB), "discrepancies": "1"} // B has no order: the guard refuses before any lookup
 	tested := 0
 	for _, rt := range router.Routes() {
 		if !strings.HasPrefix(rt.Path, "/api/admin/") && !strings.HasPrefix(rt.Path, "/platform/") {
