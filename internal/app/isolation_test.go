@@ -243,7 +243,7 @@ func TestRoleMatrixOnEveryRoute(t *testing.T) {
 			continue
 		}
 		// Unknown objects: allowed roles get past the guard to a 4xx of the handler.
-		path := fill(t, rt.Path, map[string]string{"slug": "matrix", "user_id": "999999", "id": "999999", "agency_id": "999999", "hash": strings.Repeat("0", 64)})
+		path := fill(t, rt.Path, map[string]string{"slug": "matrix", "user_id": "999999", "id": "999999", "agency_id": "999999", "hash": strings.Repeat("0", 64), "date": "2026-11-01"})
 		for _, role := range tenant.TenantRoles {
 			r := e.Do(t, rt.Method, "", path, map[string]string{}, sessions[role]...)
 			allowed := e.App.Authz.RoleAllows(role, perm)
