@@ -235,6 +235,12 @@ func (s *Service) DeclareOrder(ctx context.Context, taskID string, data json.Raw
 		if o, err = loadOrder(tx, tid, t.OrderID, 0, false); err != nil {
 			return err
 		}
+		if o.Status == OrderRefunding || o.Status == OrderRefunded {
+			// Refunded before it was declared: customs must not get it.
+			d.State = DeclFailed
+			return tx.Exec(`UPDATE customs_declarations SET state = 'failed', last_error = ?, updated_at = now()
+				WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`, "the order is "+o.Status+"; it was not declared", tid, t.OrderID).Error
+		}
 		return tx.Exec(`UPDATE customs_declarations SET attempts = attempts + 1, updated_at = now() WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`,
 			tid, t.OrderID).Error
 	})

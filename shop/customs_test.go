@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/minishop/minishop/internal/testenv"
 	"github.com/minishop/minishop/shop"
 )
@@ -205,5 +207,34 @@ func TestCustomsDeclareTwice(t *testing.T) {
 	}
 	if n := m.count(t, `SELECT count(*) FROM order_events WHERE tenant_id = ? AND order_id = ? AND kind = 'customs_declared'`, m.t.ID, o.ID); n != 1 {
 		t.Errorf("%d customs_declared events", n)
+	}
+}
+
+// An order refunded before its declaration task ran is not declared.
+func TestCustomsSkipsRefundedOrder(t *testing.T) {
+	e := testenv.New(t)
+	m := newMiniShop(t, e, "nordic-skin").provision(t)
+	sku := m.sellable(t, "Cream", cartSKU{12900, "general", []int64{20}})[0]
+	alice := m.shopper(t, "alice", idZhang)
+	m.sandbox(t, "/sandbox/v1/customs/faults", map[string]any{"step_ms": 0})
+	o := m.paidOrder(t, alice, "r1", sku, "4200000301")
+	ctx := m.ctx()
+	paid, _ := json.Marshal(map[string]any{"order_id": o.ID, "out_trade_no": o.OutTradeNo})
+	if err := e.App.Shop.QueueCustoms(ctx, "outbox:920001", paid); err != nil {
+		t.Fatal(err)
+	}
+	m.sql(t, func(tx *gorm.DB) error {
+		return tx.Exec(`UPDATE orders SET status = 'refunding' WHERE tenant_id = ? AND id = ?`, m.t.ID, o.ID).Error
+	})
+	task, _ := json.Marshal(map[string]any{"order_id": o.ID})
+	if err := e.App.Shop.DeclareOrder(ctx, "outbox:920002", task); err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.App.Shop.Customs(ctx, o.ID)
+	if err != nil || v.Order.State != shop.DeclFailed || !strings.Contains(v.Order.LastError, "refunding") || v.Order.SentAt != nil {
+		t.Fatalf("view: %+v %v", v.Order, err)
+	}
+	if n, err := e.App.Shop.PollCustoms(ctx, o.ID); err != nil || n != 0 {
+		t.Errorf("the agent has receipts for a refunded order: %d %v", n, err)
 	}
 }
