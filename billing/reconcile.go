@@ -387,13 +387,19 @@ func (rc *Reconciler) Reconcile(ctx context.Context, day time.Time) (*Run, error
 		run.SummaryProblems = []string{}
 	}
 	if err != nil {
+		// What the run shows staff: the bill's own problem, the user-facing
+		// message of an *errs.Error, or a generic line (the cause is logged).
 		var be *BillError
-		if !errors.As(err, &be) && !errs.Is(err, errs.Unavailable) {
-			if e := (*errs.Error)(nil); !errors.As(err, &e) {
-				rc.Log.ErrorContext(ctx, "reconciliation failed", "tenant_id", tid, "date", date, "err", err)
-			}
+		msg := err.Error()
+		switch e := errs.As(err); {
+		case errors.As(err, &be):
+		case e != nil && e.Kind != errs.Internal:
+			msg = e.Message
+		default:
+			msg = "internal error; the server log has the cause"
 		}
-		run.Status, run.Error = "failed", err.Error()
+		rc.Log.WarnContext(ctx, "reconciliation failed", "tenant_id", tid, "date", date, "err", err)
+		run.Status, run.Error = "failed", msg
 		_ = db.InTenant(context.WithoutCancel(ctx), rc.DB, func(tx *gorm.DB) error {
 			return tx.Exec(`UPDATE reconciliation_runs SET status = 'failed', error = ?, updated_at = now() WHERE tenant_id = ? AND bill_date = ?`,
 				truncateRef(run.Error), tid, date).Error

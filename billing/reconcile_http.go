@@ -43,8 +43,8 @@ func RegisterReconciliation(r tenant.Router, rc *Reconciler) {
 			return
 		}
 		run, err := rc.Reconcile(c.Request.Context(), d)
-		if err != nil && run == nil {
-			httpx.Error(c, err)
+		if e := errs.As(err); err != nil && (run == nil || e != nil && e.Kind != errs.Internal && e.Kind != errs.Unavailable) {
+			httpx.Error(c, err) // for example 409 payments_not_configured
 			return
 		}
 		if err != nil {

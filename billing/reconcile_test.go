@@ -365,6 +365,15 @@ func TestReconciliationAPI(t *testing.T) {
 	if r := e.Do(t, "POST", "", resolve, map[string]string{"note": "again"}, owner...); r.Status != 409 {
 		t.Errorf("second resolve: %d %s", r.Status, r.Body)
 	}
+	// A shop without WeChat Pay credentials is told so.
+	bare, err := e.App.Tenants.Create(context.Background(), tenant.CreateInput{Slug: "recon-bare", Name: "Bare"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bareOwner := e.Member(t, bare.ID, "owner@recon-bare.test", "owner")
+	if r := e.Do(t, "POST", "", "/api/admin/v1/tenants/recon-bare/reconciliations", map[string]string{"date": day}, bareOwner...); r.Status != 409 || !strings.Contains(string(r.Body), "payments_not_configured") {
+		t.Errorf("shop without credentials: %d %s", r.Status, r.Body)
+	}
 	// Another shop's owner cannot see this shop's days.
 	other := newReconShop(t, e, "recon-api-other")
 	otherOwner := e.Member(t, other.t.ID, "owner@recon-api-other.test", "owner")
