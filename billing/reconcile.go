@@ -331,7 +331,8 @@ func ParseDay(s string) (time.Time, error) {
 // discrepancies. Running a day again updates the run and finds the same
 // discrepancies again (no copies); open ones no longer found become
 // auto_resolved. A failure to get or read the bill is stored on the run
-// (status failed) and returned.
+// (status failed) and returned. conflict reconciliation_running while
+// another run of the day is under way.
 func (rc *Reconciler) Reconcile(ctx context.Context, day time.Time) (*Run, error) {
 	tid, ok := scope.TenantID(ctx)
 	if !ok {
@@ -342,10 +343,16 @@ func (rc *Reconciler) Reconcile(ctx context.Context, day time.Time) (*Run, error
 	err := db.InTenant(ctx, rc.DB, func(tx *gorm.DB) error {
 		return tx.Raw(`INSERT INTO reconciliation_runs (tenant_id, bill_date, status) VALUES (?, ?, 'running')
 			ON CONFLICT (tenant_id, bill_date) DO UPDATE SET status = 'running', error = '', runs = reconciliation_runs.runs + 1, updated_at = now()
+			WHERE reconciliation_runs.status <> 'running' OR reconciliation_runs.updated_at < now() - interval '15 minutes'
 			RETURNING runs`, tid, date).Scan(&runNo).Error
 	})
 	if err != nil {
 		return nil, err
+	}
+	if runNo == 0 {
+		// Another run of this day is under way (one that started more than
+		// 15 minutes ago is taken to have died).
+		return nil, errs.E(errs.Conflict, "reconciliation_running", "this day is being reconciled right now; try again in a few minutes")
 	}
 	var batch []Discrepancy
 	flush := func() error {

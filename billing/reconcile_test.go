@@ -249,6 +249,21 @@ func TestReconcileFindsAndExplainsFaults(t *testing.T) {
 		t.Errorf("healed discrepancy became %s", ds2["missing_with_us RCF000004"].State)
 	}
 
+	// A run of the day under way refuses a second one.
+	s.sql(t, func(tx *gorm.DB) error {
+		return tx.Exec(`UPDATE reconciliation_runs SET status = 'running' WHERE tenant_id = ?`, s.t.ID).Error
+	})
+	if _, err := e.App.Reconcile.Reconcile(s.ctx(), today()); !errs.Is(err, errs.Conflict) {
+		t.Errorf("concurrent run: %v", err)
+	}
+	// One that started an hour ago is taken to have died.
+	s.sql(t, func(tx *gorm.DB) error {
+		return tx.Exec(`UPDATE reconciliation_runs SET updated_at = now() - interval '1 hour' WHERE tenant_id = ?`, s.t.ID).Error
+	})
+	if run, _ := s.reconcile(t); run.Runs != 3 || run.Status != "discrepancies" {
+		t.Errorf("run after a dead one: %+v", run)
+	}
+
 	// Staff resolve one with a note; a further run keeps it resolved.
 	id := ds2["missing_with_us STRANGER01"].ID
 	ctx := scope.WithActor(s.ctx(), scope.Actor{Kind: "user", ID: "42"})
@@ -263,7 +278,7 @@ func TestReconcileFindsAndExplainsFaults(t *testing.T) {
 		t.Errorf("second resolve: %v", err)
 	}
 	run3, ds3 := s.reconcile(t)
-	if ds3["missing_with_us STRANGER01"].State != "resolved" || run3.Open != 3 {
+	if ds3["missing_with_us STRANGER01"].State != "resolved" || run3.Open != 3 || run3.Runs != 4 {
 		t.Errorf("after resolve and re-run: %s, open %d", ds3["missing_with_us STRANGER01"].State, run3.Open)
 	}
 
