@@ -453,6 +453,15 @@ func (rc *Reconciler) match(ctx context.Context, m *Matcher, day time.Time) (Tot
 	}
 	info, err := c.TradeBill(ctx, day, wechatpay.BillAll)
 	if wechatpay.IsCode(err, "NO_STATEMENT_EXIST") {
+		// No bill: a quiet day, or a bill not published yet (about 10:00
+		// the next day, China time). Only the first reconciles as empty.
+		pays, refunds, err := m.Book.Day(ctx, day)
+		if err != nil {
+			return Totals{}, nil, err
+		}
+		if len(pays)+len(refunds) > 0 {
+			return Totals{}, nil, errs.E(errs.Unavailable, "bill_not_ready", "WeChat Pay has no bill for this day yet, though we recorded payments or refunds on it; bills are published around 10:00 China time the next day")
+		}
 		return m.Match(ctx, day, nil)
 	}
 	if err != nil {

@@ -6,7 +6,11 @@ import (
 	"encoding/json"
 
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +19,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/minishop/minishop/billing"
+	"github.com/minishop/minishop/billing/wechatpay"
 	"github.com/minishop/minishop/internal/db"
 	"github.com/minishop/minishop/internal/errs"
 	"github.com/minishop/minishop/internal/scope"
@@ -166,7 +171,12 @@ func (s *reconShop) reconcile(t *testing.T) (*billing.Run, map[string]billing.Di
 func TestReconcileMatchingDay(t *testing.T) {
 	e := testenv.New(t)
 	s := newReconShop(t, e, "recon-match")
+	// A day with payments of ours and no bill at WeChat Pay yet: not
+	// reconciled as empty.
 	s.pay(t, "RCM000001", 12_345)
+	if _, err := s.withoutBill(t).Reconcile(s.ctx(), today()); !errs.Is(err, errs.Unavailable) || !strings.Contains(err.Error(), "bill_not_ready") {
+		t.Errorf("day without its bill: %v", err)
+	}
 	s.pay(t, "RCM000002", 99)
 	run, ds := s.reconcile(t)
 	if run.Status != "matched" || len(ds) != 0 || run.Open != 0 || len(run.SummaryProblems) != 0 {
@@ -417,4 +427,36 @@ func TestDailyReconciliationRunsOncePerShopAndDay(t *testing.T) {
 			return err == nil && len(runs) == 1 && runs[0].Date == yesterday && runs[0].Status == "matched" && runs[0].Runs == 1
 		})
 	}
+}
+
+// withoutBill is a Reconciler whose WeChat Pay answers the trade bill
+// request as it does before the bill is published; every other request
+// goes to the sandbox.
+func (s *reconShop) withoutBill(t *testing.T) *billing.Reconciler {
+	t.Helper()
+	target, _ := url.Parse(s.e.Sandbox.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v3/bill/tradebill" {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"code":"NO_STATEMENT_EXIST","message":"账单文件不存在"}`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	_, creds, appID, _, err := s.e.App.Tenants.WeChatPayCredentials(s.ctx())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := creds.Config(srv.URL, appID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := wechatpay.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &billing.Reconciler{DB: s.e.App.DB, Client: func(context.Context) (*wechatpay.Client, error) { return c, nil }, Log: slog.Default()}
 }
