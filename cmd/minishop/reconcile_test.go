@@ -51,4 +51,3 @@ func TestReconcileCLI(t *testing.T) {
 		t.Error("unknown shop accepted")
 	}
 }
-
