@@ -112,7 +112,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		a.Close()
 		return nil, fmt.Errorf("MINISHOP_TAX_*: %w", err)
 	}
-	payTimeout, err := shop.ParsePaymentTimeout(os.Getenv("MINISHOP_ORDER_PAYMENT_TIMEOUT"))
+	payTimeout, err := shop.ParsePaymentTimeout(cfg.OrderPaymentTimeout)
 	if err != nil {
 		a.Close()
 		return nil, fmt.Errorf("MINISHOP_ORDER_PAYMENT_TIMEOUT: %w", err)

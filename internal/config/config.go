@@ -52,6 +52,10 @@ type Config struct {
 	// CBEC tax rates (decimals) and consumption tax per category.
 	TaxVAT, TaxFactor, TaxConsumption string
 
+	// OrderPaymentTimeout is how long an order waits for payment before it
+	// closes, as written (shop.ParsePaymentTimeout checks it).
+	OrderPaymentTimeout string
+
 	// PasswordParams overrides the argon2id cost (tests only; nil = the default).
 	PasswordParams *argon2id.Params
 }
@@ -110,6 +114,7 @@ func FromEnv() (*Config, error) {
 	c.TaxVAT = get("MINISHOP_TAX_VAT", "0.13")
 	c.TaxFactor = get("MINISHOP_TAX_CBEC_FACTOR", "0.7")
 	c.TaxConsumption = get("MINISHOP_TAX_CONSUMPTION", "premium_cosmetics=0.15,jewelry=0.10,high_end_watches=0.20")
+	c.OrderPaymentTimeout = get("MINISHOP_ORDER_PAYMENT_TIMEOUT", "30m")
 	port := ""
 	if i := strings.LastIndex(c.HTTPAddr, ":"); i >= 0 && c.HTTPAddr[i+1:] != "80" {
 		port = c.HTTPAddr[i:]
