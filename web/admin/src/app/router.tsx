@@ -10,6 +10,8 @@ import { SettingsPage } from '../pages/settings/SettingsPage';
 import { ProductListPage } from '../pages/catalog/ProductListPage';
 import { ProductEditorPage } from '../pages/catalog/ProductEditorPage';
 import { CategoriesPage } from '../pages/catalog/CategoriesPage';
+import { OrderListPage } from '../pages/orders/OrderListPage';
+import { OrderDetailPage } from '../pages/orders/OrderDetailPage';
 import { NotFoundPage } from '../pages/NotFoundPage';
 import { RootRedirect } from '../pages/RootRedirect';
 import { RouteError } from '../pages/RouteError';
@@ -25,7 +27,7 @@ function ShopNotFound() {
 }
 
 // Sections with screens of their own are routed above.
-const built = new Set<Section['key']>(['home', 'catalog', 'settings']);
+const built = new Set<Section['key']>(['home', 'catalog', 'orders', 'settings']);
 const notHome = (s: Section): s is Section & { key: Exclude<Section['key'], 'home'> } => !built.has(s.key);
 
 export function createRouter() {
@@ -51,6 +53,8 @@ export function createRouter() {
                   { path: 'catalog', element: <RequirePermission perm="catalog:read"><ProductListPage /></RequirePermission> },
                   { path: 'catalog/categories', element: <RequirePermission perm="catalog:read"><CategoriesPage /></RequirePermission> },
                   { path: 'catalog/:id', element: <RequirePermission perm="catalog:read"><ProductEditorPage /></RequirePermission> },
+                  { path: 'orders', element: <RequirePermission perm="orders:read"><OrderListPage /></RequirePermission> },
+                  { path: 'orders/:id', element: <RequirePermission perm="orders:read"><OrderDetailPage /></RequirePermission> },
                   { path: 'settings', element: <RequirePermission perm="shop:read"><SettingsPage /></RequirePermission> },
                   // Sections not built yet: each gets its own route (and
                   // its permission check) so deep links keep working later.
