@@ -204,13 +204,29 @@ func (a *Authorizer) reload(ctx context.Context, subject string, tenantID int64)
 	if err != nil {
 		return err
 	}
+	// Apply only the difference. Deleting everything and adding it back would
+	// leave the subject without any role for a moment, and every process
+	// also receives its own broadcasts: checks made meanwhile were refused.
+	// Removed roles go first, so a change never holds old and new at once.
 	d := dom(tenantID)
-	if _, err := a.e.DeleteRolesForUserInDomain(subject, d); err != nil {
-		return err
-	}
+	want := map[string]bool{}
 	for _, r := range roles {
-		if _, err := a.e.AddRoleForUserInDomain(subject, r, d); err != nil {
-			return err
+		want[r] = true
+	}
+	have := map[string]bool{}
+	for _, r := range a.e.GetRolesForUserInDomain(subject, d) {
+		have[r] = true
+		if !want[r] {
+			if _, err := a.e.DeleteRoleForUserInDomain(subject, r, d); err != nil {
+				return err
+			}
+		}
+	}
+	for r := range want {
+		if !have[r] {
+			if _, err := a.e.AddRoleForUserInDomain(subject, r, d); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
