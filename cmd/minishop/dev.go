@@ -80,11 +80,14 @@ func runDev(ctx context.Context, out io.Writer) error {
 		return fmt.Errorf("demo data: %w", err)
 	}
 
+	// The banner goes out before anything is served (the listeners are open
+	// and queue connections meanwhile): whoever sees /readyz answer has the
+	// banner too. Deriving the sandbox merchants it names takes a moment.
+	printBanner(out, cfg, httpLn.Addr(), brands, sb)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return serveSandbox(gctx, sb.Handler(), sbLn) })
 	g.Go(func() error { return serveHTTP(gctx, a, httpLn) })
 	g.Go(func() error { return runWorker(gctx, a) })
-	printBanner(out, cfg, httpLn.Addr(), brands, sb)
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
 		err = nil
