@@ -72,7 +72,7 @@ function OrderDetail({ id }: { id: number }) {
               <Amounts order={o} />
             </Card>
             <Card title={t('order.buyerAndAddress')} style={{ marginBottom: 16 }}>
-              <Descriptions column={{ xs: 1, md: 2 }} size="small" bordered>
+              <Descriptions column={{ xs: 1, sm: 1, md: 2, lg: 2, xl: 2, xxl: 2 }} size="small" bordered>
                 <Descriptions.Item label={t('order.buyerName')}>
                   <span data-testid="buyer-name">{o.buyer.name_masked}</span>
                 </Descriptions.Item>
@@ -237,7 +237,7 @@ function CustomsDetail({ view }: { view: CustomsView }) {
   const d = view.order_declaration!;
   const color = d.state === 'accepted' ? 'success' : d.state === 'rejected' || d.state === 'failed' ? 'error' : 'processing';
   return (
-    <Descriptions column={{ xs: 1, md: 2 }} size="small" bordered>
+    <Descriptions column={{ xs: 1, sm: 1, md: 2, lg: 2, xl: 2, xxl: 2 }} size="small" bordered>
       <Descriptions.Item label={t('order.customsState')}>
         <Tag color={color} bordered={false} data-testid="customs-state" data-state={d.state}>
           {tMaybe(`customs.state.${d.state}`, d.state)}
