@@ -855,3 +855,23 @@ func TestClosingUnpaidOrders(t *testing.T) {
 		return alice.get(t, due.ID).Status == shop.OrderClosed
 	})
 }
+
+// The per-order limit is ¥5,000.00 including tax, to the fen, and tax is
+// rounded once per line. Two units of ¥2,291.48 on one line: goods 458,296,
+// tax 458,296 × 0.091 = 41,704.936 → 41,705, total 500,001: refused. The same
+// two units as two lines: 229,148 × 0.091 = 20,852.468 → 20,852 each, total
+// 458,296 + 41,704 = 500,000: allowed. (A single unit above the limit is the
+// indivisible-item exception, tested in TestCheckoutRefusals.)
+func TestCheckoutOrderLimitToTheFen(t *testing.T) {
+	e := testenv.New(t)
+	a := newMiniShop(t, e, "fjord-tea").provision(t)
+	skus := a.sellable(t, "Boundary", cartSKU{229148, "general", []int64{5}}, cartSKU{229148, "general", []int64{5}})
+	wang := a.shopper(t, "wang", "440304198506151237")
+	if r := wang.order(t, "over", wang.body(skus[0], 2)); r.Status != 422 || r.ErrorCode() != "order_limit_exceeded" {
+		t.Fatalf("¥5,000.01: want 422 order_limit_exceeded, got %d %s", r.Status, r.Body)
+	}
+	o := wang.place(t, "at", wang.body(skus[0], 1, skus[1], 1))
+	if o.TaxTotal != 41704 || o.ActuralPaid != 500000 {
+		t.Fatalf("¥5,000.00: tax %d, acturalPaid %d; want 41704 and 500000", o.TaxTotal, o.ActuralPaid)
+	}
+}
