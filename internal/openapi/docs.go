@@ -679,7 +679,9 @@ func titleCase(s string) string {
 
 var nonWord = regexp.MustCompile(`[^a-z0-9]+`)
 
-func slug(s string) string { return strings.Trim(nonWord.ReplaceAllString(strings.ToLower(s), "-"), "-") }
+func slug(s string) string {
+	return strings.Trim(nonWord.ReplaceAllString(strings.ToLower(s), "-"), "-")
+}
 
 func opID(op *openapi3.Operation, method, path string) string {
 	if op.OperationID != "" {

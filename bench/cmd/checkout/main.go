@@ -22,7 +22,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -46,6 +45,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"gorm.io/gorm"
 
+	"github.com/minishop/minishop/bench/internal/benchdb"
 	"github.com/minishop/minishop/internal/app"
 	"github.com/minishop/minishop/internal/config"
 	"github.com/minishop/minishop/internal/db"
@@ -85,7 +85,7 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("Checkout + WeChat Pay prepay load test\n  command: %s\n", strings.Join(os.Args, " "))
 	fmt.Printf("  machine: %d CPUs (GOMAXPROCS %d) shared by the load generator, the server, the sandbox, Postgres and Redis; %s\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
-	dbURL, drop, err := createDatabase(ctx, pgURL)
+	dbURL, drop, err := benchdb.Create(ctx, pgURL, "minishop_bench_checkout_")
 	if err != nil {
 		return err
 	}
@@ -475,47 +475,4 @@ COMMIT;
 		}
 	}
 	return nil
-}
-
-func createDatabase(ctx context.Context, adminURL string) (string, func(), error) {
-	c, err := pgx.Connect(ctx, adminURL)
-	if err != nil {
-		return "", nil, fmt.Errorf("Postgres at DATABASE_URL: %w (start it with scripts/services.sh up)", err)
-	}
-	defer c.Close(ctx)
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	name := "minishop_bench_checkout_" + hex.EncodeToString(b)
-	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		return "", nil, err
-	}
-	drop := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if c, err := pgx.Connect(ctx, adminURL); err == nil {
-			_, _ = c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			c.Close(ctx)
-		}
-	}
-	u, err := url.Parse(adminURL)
-	if err != nil || u.Scheme == "" {
-		drop()
-		return "", nil, fmt.Errorf("DATABASE_URL must be a postgres:// URL")
-	}
-	u.Path = "/" + name
-	g, err := db.Open(ctx, u.String(), db.Options{MaxOpen: 2})
-	if err != nil {
-		drop()
-		return "", nil, err
-	}
-	defer db.Close(g)
-	m, err := db.NewMigrator(db.SQL(g))
-	if err == nil {
-		err = m.Up(ctx, io.Discard)
-	}
-	if err != nil {
-		drop()
-		return "", nil, fmt.Errorf("migrating %s: %w", name, err)
-	}
-	return u.String(), drop, nil
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/minishop/minishop/bench/internal/benchdb"
 	"github.com/minishop/minishop/internal/app"
 	"github.com/minishop/minishop/internal/config"
 )
@@ -88,7 +89,7 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("  command: %s\n", strings.Join(os.Args, " "))
 
 	t0 := time.Now()
-	dbURL, drop, err := createDatabase(ctx, pgURL)
+	dbURL, drop, err := benchdb.Create(ctx, pgURL, "minishop_bench_")
 	if err != nil {
 		return err
 	}
