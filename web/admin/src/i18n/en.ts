@@ -1,7 +1,12 @@
 // English strings of the console. This dictionary defines the keys: the
 // Chinese one must have exactly the same (a missing or extra key is a type
 // error). Placeholders are written {name} and filled by t(key, {name}).
+import { opsEn } from './ops';
+import { teamEn } from './team';
+
 export const en = {
+  ...teamEn,
+  ...opsEn,
   'app.name': 'Minishop',
   'app.tagline': 'Admin console',
 

@@ -1,7 +1,11 @@
 // 简体中文。键与 en.ts 完全一致：缺少或多出的键都会导致类型错误。
 import type { Messages } from './en';
+import { opsZhCN } from './ops';
+import { teamZhCN } from './team';
 
 export const zhCN: Messages = {
+  ...teamZhCN,
+  ...opsZhCN,
   'app.name': 'Minishop',
   'app.tagline': '管理后台',
 
