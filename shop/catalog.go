@@ -742,13 +742,13 @@ func (s *Service) skus(tx *gorm.DB, tid int64, productIDs []int64, all bool) ([]
 		k.hs_code, k.origin_country, k.gname, k.gmodel, k.unit, k.legal_unit1, k.legal_qty1, k.legal_unit2, k.legal_qty2,
 		k.net_weight_g, k.gross_weight_g, k.item_record_no, k.trade_mode, k.tax_category, k.positive_list, k.sort, k.archived_at,
 		coalesce(st.on_hand, 0) AS on_hand, coalesce(st.reserved, 0) AS reserved
-		FROM skus k LEFT JOIN (SELECT sku_id, sum(on_hand) AS on_hand, sum(reserved) AS reserved FROM stock_levels WHERE tenant_id = ? GROUP BY sku_id) st
-		ON st.sku_id = k.id
+		FROM skus k LEFT JOIN LATERAL (SELECT sum(l.on_hand) AS on_hand, sum(l.reserved) AS reserved FROM stock_levels l
+			WHERE l.tenant_id = k.tenant_id AND l.sku_id = k.id) st ON true
 		WHERE k.tenant_id = ? AND k.product_id IN ?`
 	if !all {
 		q += ` AND k.archived_at IS NULL`
 	}
-	if err := tx.Raw(q+` ORDER BY k.product_id, k.archived_at NULLS FIRST, k.sort, k.id`, tid, tid, productIDs).Scan(&rows).Error; err != nil {
+	if err := tx.Raw(q+` ORDER BY k.product_id, k.archived_at NULLS FIRST, k.sort, k.id`, tid, productIDs).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
 	out := make([]SKU, len(rows))
