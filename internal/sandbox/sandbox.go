@@ -159,7 +159,10 @@ func (s *Server) Handler() http.Handler {
 		"/sandbox/v1/expire-token":  s.controlExpireToken,
 	}
 	s.mountPay(mux, control)
+	s.mountPayCustoms(mux, control)
 	s.mountCustoms(mux, control)
+	s.mountKuaidi100(mux, control)
+	s.mountShipping(mux, control)
 	mux.HandleFunc("/sandbox/", func(w http.ResponseWriter, r *http.Request) {
 		writeControlError(w, http.StatusNotFound, "not_found", "no such sandbox endpoint: "+r.URL.Path)
 	})
