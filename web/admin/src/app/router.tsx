@@ -12,6 +12,9 @@ import { ProductEditorPage } from '../pages/catalog/ProductEditorPage';
 import { CategoriesPage } from '../pages/catalog/CategoriesPage';
 import { OrderListPage } from '../pages/orders/OrderListPage';
 import { OrderDetailPage } from '../pages/orders/OrderDetailPage';
+import { ImportExportPage } from '../pages/catalog/ImportExportPage';
+import { ReconciliationPage } from '../pages/reconciliation/ReconciliationPage';
+import { ReconciliationDayPage } from '../pages/reconciliation/ReconciliationDayPage';
 import { NotFoundPage } from '../pages/NotFoundPage';
 import { RootRedirect } from '../pages/RootRedirect';
 import { RouteError } from '../pages/RouteError';
@@ -27,7 +30,7 @@ function ShopNotFound() {
 }
 
 // Sections with screens of their own are routed above.
-const built = new Set<Section['key']>(['home', 'catalog', 'orders', 'settings']);
+const built = new Set<Section['key']>(['home', 'catalog', 'orders', 'settings', 'reconciliation']);
 const notHome = (s: Section): s is Section & { key: Exclude<Section['key'], 'home'> } => !built.has(s.key);
 
 export function createRouter() {
@@ -52,9 +55,12 @@ export function createRouter() {
                   { path: 'onboarding', element: <OnboardingPage /> },
                   { path: 'catalog', element: <RequirePermission perm="catalog:read"><ProductListPage /></RequirePermission> },
                   { path: 'catalog/categories', element: <RequirePermission perm="catalog:read"><CategoriesPage /></RequirePermission> },
+                  { path: 'catalog/import', element: <RequirePermission perm="catalog:read"><ImportExportPage /></RequirePermission> },
                   { path: 'catalog/:id', element: <RequirePermission perm="catalog:read"><ProductEditorPage /></RequirePermission> },
                   { path: 'orders', element: <RequirePermission perm="orders:read"><OrderListPage /></RequirePermission> },
                   { path: 'orders/:id', element: <RequirePermission perm="orders:read"><OrderDetailPage /></RequirePermission> },
+                  { path: 'reconciliation', element: <RequirePermission perm="finance:read"><ReconciliationPage /></RequirePermission> },
+                  { path: 'reconciliation/:date', element: <RequirePermission perm="finance:read"><ReconciliationDayPage /></RequirePermission> },
                   { path: 'settings', element: <RequirePermission perm="shop:read"><SettingsPage /></RequirePermission> },
                   // Sections not built yet: each gets its own route (and
                   // its permission check) so deep links keep working later.

@@ -13,6 +13,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { shopPath } from '../../layout/sections';
 import { StatusTag, Thumb, useProductTitle } from './common';
 import { ProblemList } from './ProductEditorPage';
+import { ImportExportLink } from './ImportExportPage';
 
 const STATUSES = ['', 'draft', 'published', 'archived'] as const;
 
@@ -68,6 +69,7 @@ export function ProductListPage() {
             <LinkButton icon={<TagsOutlined />} to={shopPath(shop.slug, 'catalog/categories')}>
               {t('catalog.categories')}
             </LinkButton>
+            <ImportExportLink />
             {writable && (
               <LinkButton type="primary" icon={<PlusOutlined />} to={shopPath(shop.slug, 'catalog/new')} data-testid="new-product">
                 {t('catalog.newProduct')}
