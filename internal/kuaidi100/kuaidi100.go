@@ -93,7 +93,9 @@ type Account struct {
 }
 
 // String formats the account without its secrets.
-func (a Account) String() string { return "{Customer:" + a.Customer + " Key:[redacted] Salt:[redacted]}" }
+func (a Account) String() string {
+	return "{Customer:" + a.Customer + " Key:[redacted] Salt:[redacted]}"
+}
 
 // LogValue logs the account without its secrets.
 func (a Account) LogValue() slog.Value { return slog.StringValue(a.Customer) }
