@@ -20,6 +20,11 @@ import { RootRedirect } from '../pages/RootRedirect';
 import { RouteError } from '../pages/RouteError';
 import { ComingSoonPage } from '../pages/SectionPage';
 import { RequirePermission, ShopLayout } from '../pages/ShopLayout';
+import { TeamPage } from '../pages/team/TeamPage';
+import { AgencyIndex, AgencyPage } from '../pages/team/AgencyPage';
+import { AuditPage } from '../pages/audit/AuditPage';
+import { AccountPage } from '../pages/account/AccountPage';
+import { ForgotPasswordPage, InvitePage, ResetPasswordPage } from '../pages/account/AuthPages';
 
 /** The base path the Go binary serves the console at (vite.config.ts `base`). */
 export const BASENAME = '/admin';
@@ -30,7 +35,7 @@ function ShopNotFound() {
 }
 
 // Sections with screens of their own are routed above.
-const built = new Set<Section['key']>(['home', 'catalog', 'orders', 'settings', 'reconciliation']);
+const built = new Set<Section['key']>(['home', 'catalog', 'orders', 'settings', 'team', 'audit', 'reconciliation']);
 const notHome = (s: Section): s is Section & { key: Exclude<Section['key'], 'home'> } => !built.has(s.key);
 
 export function createRouter() {
@@ -42,11 +47,17 @@ export function createRouter() {
         children: [
           { path: 'login', element: <LoginPage /> },
           { path: 'signup', element: <SignupPage /> },
+          { path: 'forgot-password', element: <ForgotPasswordPage /> },
+          { path: 'reset-password', element: <ResetPasswordPage /> },
+          { path: 'invite/:token', element: <InvitePage /> },
           {
             element: <RequireSession />,
             children: [
               { index: true, element: <RootRedirect /> },
               { path: 'shops', element: <ChooseShopPage /> },
+              { path: 'account', element: <AccountPage /> },
+              { path: 'agency', element: <AgencyIndex /> },
+              { path: 'agencies/:id', element: <AgencyPage /> },
               {
                 path: 's/:slug',
                 element: <ShopLayout />,
@@ -62,6 +73,8 @@ export function createRouter() {
                   { path: 'reconciliation', element: <RequirePermission perm="finance:read"><ReconciliationPage /></RequirePermission> },
                   { path: 'reconciliation/:date', element: <RequirePermission perm="finance:read"><ReconciliationDayPage /></RequirePermission> },
                   { path: 'settings', element: <RequirePermission perm="shop:read"><SettingsPage /></RequirePermission> },
+                  { path: 'team', element: <RequirePermission perm="team:read"><TeamPage /></RequirePermission> },
+                  { path: 'audit', element: <RequirePermission perm="audit:read"><AuditPage /></RequirePermission> },
                   // Sections not built yet: each gets its own route (and
                   // its permission check) so deep links keep working later.
                   ...sections.filter(notHome).map((s) => ({

@@ -8,6 +8,7 @@ import { ShopAvatar } from '../components/ShopAvatar';
 import { ModeTag, StatusBadge, useRoleLabel } from '../components/Tags';
 import { useI18n } from '../i18n/I18nProvider';
 import { sectionByPath, shopPath } from './sections';
+import { AgencyLinks } from '../pages/team/AgencyPage';
 
 /** Shops above this number get a search box. */
 export const SEARCH_THRESHOLD = 8;
@@ -100,6 +101,9 @@ function ShopSwitcherModal({ open, onClose, current }: { open: boolean; onClose:
             ))}
           </div>
         ))}
+      </div>
+      <div style={{ marginTop: 12 }} onClick={onClose}>
+        <AgencyLinks />
       </div>
     </Modal>
   );

@@ -1,5 +1,6 @@
-import { LogoutOutlined, SafetyOutlined } from '@ant-design/icons';
+import { LockOutlined, LogoutOutlined, SafetyOutlined, SolutionOutlined } from '@ant-design/icons';
 import { Avatar, Button, Dropdown, Grid, Typography } from 'antd';
+import { useNavigate } from 'react-router';
 import { useSignOut } from '../api/session';
 import { useSignedIn } from '../auth/SessionContext';
 import { initials } from '../components/ShopAvatar';
@@ -9,6 +10,7 @@ export function UserMenu() {
   const { t } = useI18n();
   const { session } = useSignedIn();
   const signOut = useSignOut();
+  const navigate = useNavigate();
   const screens = Grid.useBreakpoint();
   const { user } = session;
   const name = user.name || user.email;
@@ -36,6 +38,19 @@ export function UserMenu() {
             ),
           },
           { type: 'divider' },
+          {
+            key: 'account',
+            icon: <LockOutlined />,
+            label: <span data-testid="menu-account">{t('account.menu')}</span>,
+            onClick: () => void navigate('/account'),
+          },
+          ...session.agencies.map((a) => ({
+            key: `agency-${a.id}`,
+            icon: <SolutionOutlined />,
+            label: <span data-testid={`menu-agency-${a.id}`}>{t('agency.menu', { agency: a.name })}</span>,
+            onClick: () => void navigate(`/agencies/${a.id}`),
+          })),
+          { type: 'divider' as const },
           {
             key: 'sign-out',
             icon: <LogoutOutlined />,

@@ -11,6 +11,7 @@ import { useI18n } from '../i18n/I18nProvider';
 import { BareLayout } from '../layout/BareLayout';
 import { shopPath } from '../layout/sections';
 import { SEARCH_THRESHOLD } from '../layout/ShopSwitcher';
+import { AgencyLinks } from './team/AgencyPage';
 
 export function ChooseShopPage() {
   const { t } = useI18n();
@@ -26,6 +27,9 @@ export function ChooseShopPage() {
           {t('shop.chooseTitle')}
         </Typography.Title>
         <Typography.Paragraph type="secondary">{t('shop.chooseSubtitle', { count: shops.length })}</Typography.Paragraph>
+        <div style={{ marginBottom: 16 }}>
+          <AgencyLinks />
+        </div>
         {shops.length > SEARCH_THRESHOLD && (
           <Input
             allowClear
@@ -116,6 +120,7 @@ export function NoShopPage() {
             subTitle={
               session.user.operator ? t('shop.noneOperator') : t('shop.noneText', { email: session.user.email })
             }
+            extra={<div style={{ display: 'flex', justifyContent: 'center' }}><AgencyLinks /></div>}
           />
         </Card>
       </div>

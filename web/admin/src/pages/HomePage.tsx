@@ -5,7 +5,7 @@ import {
   CarOutlined,
   ShoppingCartOutlined,
   SafetyCertificateOutlined,
-  TeamOutlined,
+  ExperimentOutlined,
   WalletOutlined,
   WechatOutlined,
   AccountBookOutlined,
@@ -17,6 +17,7 @@ import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { useProfile } from '../api/profile';
 import { useTenant } from '../api/tenants';
+import { useHomeFigures } from '../api/team';
 import { LinkButton } from '../components/LinkButton';
 import type { Onboarding, Permission } from '../api/types';
 import { useSignedIn } from '../auth/SessionContext';
@@ -82,30 +83,71 @@ export function HomePage() {
 }
 
 function Counters() {
-  const { t } = useI18n();
-  const counters: { title: MessageKey; icon: ReactNode; tone: string }[] = [
-    { title: 'home.counters.ordersToday', icon: <ShoppingCartOutlined />, tone: 'indigo' },
-    { title: 'home.counters.revenueToday', icon: <AccountBookOutlined />, tone: 'green' },
-    { title: 'home.counters.products', icon: <AppstoreOutlined />, tone: 'amber' },
-    { title: 'home.counters.customers', icon: <TeamOutlined />, tone: 'sky' },
+  const { t, money, number } = useI18n();
+  const { shop } = useShop();
+  const figures = useHomeFigures(shop.slug);
+  const f = figures.data;
+  const na = t('common.notAvailable');
+  // null: the role may not read that figure; undefined: not loaded yet.
+  const show = (v: number | null | undefined, fmt: (n: number) => string = number) => (v == null ? na : fmt(v));
+  const counters: { key: string; title: string; value: string; hint?: string; icon: ReactNode; tone: string }[] = [
+    {
+      key: 'products',
+      title: t('home.counters.published'),
+      value: show(f?.products_published),
+      hint: f ? t('home.counters.drafts', { count: f.products_draft }) : undefined,
+      icon: <AppstoreOutlined />,
+      tone: 'amber',
+    },
+    {
+      key: 'orders',
+      title: t('home.counters.ordersToday'),
+      value: show(f?.orders_today),
+      hint: f && f.orders_today === null ? t('home.counters.noAccess') : undefined,
+      icon: <ShoppingCartOutlined />,
+      tone: 'indigo',
+    },
+    {
+      key: 'paid',
+      title: t('home.counters.paidToday'),
+      value: show(f?.paid_today, (n) => money(n)),
+      hint: f && f.paid_today === null ? t('home.counters.noAccess') : t('home.counters.chinaTime'),
+      icon: <AccountBookOutlined />,
+      tone: 'green',
+    },
+    {
+      key: 'mode',
+      title: t('home.counters.mode'),
+      value: (f?.mode ?? shop.mode) === 'live' ? t('mode.live') : t('mode.test'),
+      hint: (f?.mode ?? shop.mode) === 'live' ? t('home.counters.liveHint') : t('home.counters.testHint'),
+      icon: <ExperimentOutlined />,
+      tone: 'sky',
+    },
   ];
   return (
-    <div className="counters">
+    <div className="counters" data-testid="home-counters">
       <Row gutter={[16, 16]}>
         {counters.map((c) => (
-          <Col key={c.title} xs={12} lg={6}>
-            <Card className="counter-card">
+          <Col key={c.key} xs={12} lg={6}>
+            <Card className="counter-card" data-testid={`counter-${c.key}`}>
               <div className="counter">
-                <Statistic title={t(c.title)} value={t('common.notAvailable')} />
+                <Statistic title={c.title} value={c.value} loading={figures.isPending} />
                 <span className={`counter-icon tone-${c.tone}`}>{c.icon}</span>
               </div>
+              {c.hint && (
+                <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                  {c.hint}
+                </Typography.Text>
+              )}
             </Card>
           </Col>
         ))}
       </Row>
-      <Typography.Text type="secondary" className="counters-hint">
-        {t('home.counters.soon')}
-      </Typography.Text>
+      {figures.isError && (
+        <Typography.Text type="secondary" className="counters-hint">
+          {t('home.counters.failed')}
+        </Typography.Text>
+      )}
     </div>
   );
 }

@@ -135,6 +135,9 @@ export function LoginPage() {
                 <Form.Item name="password" label={t('login.password')} rules={[{ required: true, message: t('login.passwordRequired') }]}>
                   <Input.Password prefix={<LockOutlined />} autoComplete="current-password" />
                 </Form.Item>
+                <div style={{ textAlign: 'right', margin: '-16px 0 16px' }}>
+                  <Link to="/forgot-password" data-testid="forgot-link">{t('reset.forgotLink')}</Link>
+                </div>
                 {errorAlert}
                 <Button type="primary" htmlType="submit" block loading={signIn.isPending}>
                   {t('login.submit')}
