@@ -9,18 +9,31 @@ package sandbox
 // customs API must be polled: no inbound endpoint to expose or secure.
 //
 //	POST /customs-agent/v1/ceb311            body: a CEB311Message (XML)
-//	GET  /customs-agent/v1/ceb312?ebcCode=&orderNo=   the receipts due so far, as a CEB312Message
+//	GET  /customs-agent/v1/ceb312?ebcCode=&orderNo=   the order declaration's receipts due so far, as a CEB312Message
+//	GET  /customs-agent/v1/ceb512?ebcCode=&orderNo=   the waybill's receipts (CEB512Message)
+//	GET  /customs-agent/v1/ceb622?ebcCode=&orderNo=   the inventory list's receipts (CEB622Message)
 //	POST /sandbox/v1/customs/faults          {"order_no","return_info"}: customs rejects (100) that order's next declaration;
+//	                                         {"order_no","document":"order|waybill|inventory","return_status","return_info"}:
+//	                                         that document of the order's next declaration ends with return_status
+//	                                         (100 rejected, 4 not passed to customs, 501 detained: inventory only);
+//	                                         {"order_no","silent":true}: the e-port never answers the next declaration;
 //	                                         {"step_ms"}: time between receipts (default 1000)
 //
 // Each accepted declaration gets its receipts over time: 2 (e-port
 // received) at once, 3 (sent to customs) one step later, then 120
 // (accepted) or 100 (rejected, with the reason) a step after that. The same
 // message (same guid) posted again is acknowledged as a duplicate and
-// changes nothing.
+// changes nothing. Once customs accepted the order, the agent declares the
+// waybill (CEB511, for the logistics partner) and the inventory list
+// (CEB621): waybill 2 at step 3 and 120 at step 4; inventory list 2 at step
+// 3, 120 at step 4 and 800 (released) at step 5. Their message guids are
+// derived from the order declaration's, so each re-declaration of the order
+// brings new ones.
 
 import (
 	"bytes"
+	"crypto/sha1"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -38,21 +51,31 @@ type customsState struct {
 	now   func() time.Time
 	mu    sync.Mutex
 	step  time.Duration
-	decls map[string][]*customsDecl // ebcCode+" "+orderNo -> declarations, oldest first
-	rejct map[string]string         // orderNo -> reason of the next rejection
+	decls map[string][]*customsDecl      // ebcCode+" "+orderNo -> declarations, oldest first
+	fault map[string]map[string]docFault // orderNo -> document -> how the next declaration's document ends
+}
+
+// docFault is how a document of a declaration ends instead of being
+// accepted: with status and info, or (silent) without any answer.
+type docFault struct {
+	status int
+	info   string
+	silent bool
 }
 
 type customsDecl struct {
 	guid, ebpCode, ebcCode, orderNo string
 	at                              time.Time
 	step                            time.Duration
-	reject                          string // non-empty: customs rejects with this reason
+	fault                           map[string]docFault
 }
 
 func (s *Server) mountCustoms(mux *http.ServeMux, control map[string]http.HandlerFunc) {
-	c := &customsState{now: s.now, step: customsDefaultStep, decls: map[string][]*customsDecl{}, rejct: map[string]string{}}
+	c := &customsState{now: s.now, step: customsDefaultStep, decls: map[string][]*customsDecl{}, fault: map[string]map[string]docFault{}}
 	mux.HandleFunc("POST /customs-agent/v1/ceb311", c.declare)
 	mux.HandleFunc("GET /customs-agent/v1/ceb312", c.receipts)
+	mux.HandleFunc("GET /customs-agent/v1/ceb512", c.waybillReceipts)
+	mux.HandleFunc("GET /customs-agent/v1/ceb622", c.inventoryReceipts)
 	control["/sandbox/v1/customs/faults"] = c.faults
 }
 
@@ -213,11 +236,9 @@ func (c *customsState) declare(w http.ResponseWriter, r *http.Request) {
 			dup = true
 			continue
 		}
-		d := &customsDecl{guid: h.GUID, ebpCode: h.EBPCode, ebcCode: h.EBCCode, orderNo: h.OrderNo, at: c.now(), step: c.step}
-		if reason, ok := c.rejct[h.OrderNo]; ok {
-			d.reject = reason
-			delete(c.rejct, h.OrderNo)
-		}
+		d := &customsDecl{guid: h.GUID, ebpCode: h.EBPCode, ebcCode: h.EBCCode, orderNo: h.OrderNo, at: c.now(), step: c.step,
+			fault: c.fault[h.OrderNo]}
+		delete(c.fault, h.OrderNo)
 		c.decls[key] = append(list, d)
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -242,70 +263,256 @@ type orderReturnX struct {
 	ReturnInfo   string `xml:"returnInfo"`
 }
 
-func (c *customsState) receipts(w http.ResponseWriter, r *http.Request) {
+// due lists the receipts of document doc of the declarations of an order
+// that are due at now, oldest declaration first.
+func (c *customsState) due(ebc, no, doc string, now time.Time) []agentReturn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []agentReturn
+	for _, d := range c.decls[ebc+" "+no] {
+		f, faulty := d.fault[doc]
+		of := d.fault["order"]
+		if of.silent || (doc != "order" && of.status != 0) {
+			continue // customs never accepted the order: no other document
+		}
+		guid := d.guid
+		if doc != "order" {
+			guid = agentDocGUID(d.guid, doc)
+		}
+		add := func(k int, status int, info string) {
+			at := d.at.Add(time.Duration(k) * d.step)
+			if !at.After(now) {
+				out = append(out, agentReturn{guid: guid, d: d, status: status, at: at, info: info})
+			}
+		}
+		switch doc {
+		case "order":
+			add(0, 2, "新增申报成功["+d.guid+"]")
+			if faulty && f.status == 4 {
+				add(1, 4, "发送海关失败: "+f.info)
+				continue
+			}
+			add(1, 3, "发送海关成功")
+			if faulty {
+				add(2, f.status, "海关退单: "+f.info)
+			} else {
+				add(2, 120, "海关入库成功")
+			}
+		case "waybill":
+			add(3, 2, "新增申报成功["+guid+"]")
+			if faulty {
+				add(4, f.status, "运单申报失败: "+f.info)
+			} else {
+				add(4, 120, "运单入库成功")
+			}
+		case "inventory":
+			add(3, 2, "新增申报成功["+guid+"]")
+			add(4, 120, "清单入库成功")
+			if faulty {
+				add(5, f.status, "清单: "+f.info)
+			} else {
+				add(5, 800, "放行")
+			}
+		}
+	}
+	return out
+}
+
+type agentReturn struct {
+	guid   string
+	d      *customsDecl
+	status int
+	at     time.Time
+	info   string
+}
+
+// agentDocGUID is the guid of the agent's message for document doc of the
+// order declaration guid: stable, upper-case, 36 characters.
+func agentDocGUID(guid, doc string) string {
+	h := sha1.Sum([]byte(doc + ":" + guid))
+	x := strings.ToUpper(hex.EncodeToString(h[:16]))
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+func agentReturnTime(t time.Time) string {
+	return strings.Replace(t.In(cst).Format("20060102150405.000"), ".", "", 1)
+}
+
+func agentMessageGUID(now time.Time) string {
+	return strings.ToUpper(fmt.Sprintf("%08X-0000-4000-8000-%012X", now.Unix()&0xFFFFFFFF, now.UnixNano()&0xFFFFFFFFFFFF))
+}
+
+func agentXML(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	_, _ = io.WriteString(w, xml.Header)
+	_ = xml.NewEncoder(w).Encode(v)
+}
+
+func agentQuery(w http.ResponseWriter, r *http.Request) (string, string, bool) {
 	ebc, no := r.URL.Query().Get("ebcCode"), r.URL.Query().Get("orderNo")
 	if ebc == "" || no == "" {
 		agentError(w, http.StatusBadRequest, "invalid_query", "ebcCode and orderNo are required")
+		return "", "", false
+	}
+	return ebc, no, true
+}
+
+func (c *customsState) receipts(w http.ResponseWriter, r *http.Request) {
+	ebc, no, ok := agentQuery(w, r)
+	if !ok {
 		return
 	}
 	now := c.now()
-	c.mu.Lock()
-	out := ceb312Out{XMLNS: "http://www.chinaport.gov.cn/ceb", Version: "1.0"}
-	for _, d := range c.decls[ebc+" "+no] {
-		add := func(k int, status int, info string) {
-			at := d.at.Add(time.Duration(k) * d.step)
-			if at.After(now) {
-				return
-			}
-			out.Returns = append(out.Returns, orderReturnX{GUID: d.guid, EBPCode: d.ebpCode, EBCCode: d.ebcCode, OrderNo: d.orderNo,
-				ReturnStatus: status, ReturnTime: at.In(cst).Format("20060102150405.000"), ReturnInfo: info})
-		}
-		add(0, 2, "新增申报成功["+d.guid+"]")
-		add(1, 3, "发送海关成功")
-		if d.reject != "" {
-			add(2, 100, "海关退单: "+d.reject)
-		} else {
-			add(2, 120, "海关入库成功")
-		}
+	out := ceb312Out{XMLNS: "http://www.chinaport.gov.cn/ceb", Version: "1.0", GUID: agentMessageGUID(now)}
+	for _, x := range c.due(ebc, no, "order", now) {
+		out.Returns = append(out.Returns, orderReturnX{GUID: x.guid, EBPCode: x.d.ebpCode, EBCCode: x.d.ebcCode, OrderNo: x.d.orderNo,
+			ReturnStatus: x.status, ReturnTime: agentReturnTime(x.at), ReturnInfo: x.info})
 	}
-	c.mu.Unlock()
-	for i := range out.Returns {
-		out.Returns[i].ReturnTime = strings.Replace(out.Returns[i].ReturnTime, ".", "", 1)
+	agentXML(w, out)
+}
+
+type ceb512Out struct {
+	XMLName xml.Name           `xml:"CEB512Message"`
+	XMLNS   string             `xml:"xmlns,attr"`
+	GUID    string             `xml:"guid,attr"`
+	Version string             `xml:"version,attr"`
+	Returns []logisticsReturnX `xml:"LogisticsReturn"`
+}
+
+type logisticsReturnX struct {
+	GUID          string `xml:"guid"`
+	LogisticsCode string `xml:"logisticsCode"`
+	LogisticsNo   string `xml:"logisticsNo"`
+	ReturnStatus  int    `xml:"returnStatus"`
+	ReturnTime    string `xml:"returnTime"`
+	ReturnInfo    string `xml:"returnInfo"`
+}
+
+// The sandbox's logistics partner and agent.
+const (
+	sandboxLogisticsCode = "SBLOGISTIC"
+	sandboxAgentCode     = "SBAGENT001"
+	sandboxCustomsCode   = "2991"
+)
+
+// agentNo is a stable number of at most n characters for an order number.
+func agentNo(prefix, orderNo string, n int) string {
+	if len(prefix)+len(orderNo) <= n {
+		return prefix + orderNo
 	}
-	out.GUID = strings.ToUpper(fmt.Sprintf("%08X-0000-4000-8000-%012X", now.Unix()&0xFFFFFFFF, now.UnixNano()&0xFFFFFFFFFFFF))
-	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
-	_, _ = io.WriteString(w, xml.Header)
-	_ = xml.NewEncoder(w).Encode(out)
+	h := sha1.Sum([]byte(orderNo))
+	return (prefix + strings.ToUpper(hex.EncodeToString(h[:])))[:n]
+}
+
+func (c *customsState) waybillReceipts(w http.ResponseWriter, r *http.Request) {
+	ebc, no, ok := agentQuery(w, r)
+	if !ok {
+		return
+	}
+	now := c.now()
+	out := ceb512Out{XMLNS: "http://www.chinaport.gov.cn/ceb", Version: "1.0", GUID: agentMessageGUID(now)}
+	for _, x := range c.due(ebc, no, "waybill", now) {
+		out.Returns = append(out.Returns, logisticsReturnX{GUID: x.guid, LogisticsCode: sandboxLogisticsCode,
+			LogisticsNo: agentNo("SB", no, 60), ReturnStatus: x.status, ReturnTime: agentReturnTime(x.at), ReturnInfo: x.info})
+	}
+	agentXML(w, out)
+}
+
+type ceb622Out struct {
+	XMLName xml.Name           `xml:"CEB622Message"`
+	XMLNS   string             `xml:"xmlns,attr"`
+	GUID    string             `xml:"guid,attr"`
+	Version string             `xml:"version,attr"`
+	Returns []inventoryReturnX `xml:"InventoryReturn"`
+}
+
+type inventoryReturnX struct {
+	GUID         string `xml:"guid"`
+	CustomsCode  string `xml:"customsCode"`
+	EBPCode      string `xml:"ebpCode"`
+	EBCCode      string `xml:"ebcCode"`
+	AgentCode    string `xml:"agentCode"`
+	CopNo        string `xml:"copNo"`
+	PreNo        string `xml:"preNo"`
+	InvtNo       string `xml:"invtNo,omitempty"`
+	ReturnStatus int    `xml:"returnStatus"`
+	ReturnTime   string `xml:"returnTime"`
+	ReturnInfo   string `xml:"returnInfo"`
+}
+
+func (c *customsState) inventoryReceipts(w http.ResponseWriter, r *http.Request) {
+	ebc, no, ok := agentQuery(w, r)
+	if !ok {
+		return
+	}
+	now := c.now()
+	out := ceb622Out{XMLNS: "http://www.chinaport.gov.cn/ceb", Version: "1.0", GUID: agentMessageGUID(now)}
+	for _, x := range c.due(ebc, no, "inventory", now) {
+		ir := inventoryReturnX{GUID: x.guid, CustomsCode: sandboxCustomsCode, EBPCode: x.d.ebpCode, EBCCode: x.d.ebcCode,
+			AgentCode: sandboxAgentCode, CopNo: agentNo("", no, 20), PreNo: agentNo("B", x.guid, 18),
+			ReturnStatus: x.status, ReturnTime: agentReturnTime(x.at), ReturnInfo: x.info}
+		if x.status == 120 || x.status == 800 {
+			ir.InvtNo = agentNo("I", x.guid, 18)
+		}
+		out.Returns = append(out.Returns, ir)
+	}
+	agentXML(w, out)
 }
 
 func (c *customsState) faults(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		OrderNo    string `json:"order_no"`
-		ReturnInfo string `json:"return_info"`
-		StepMS     *int   `json:"step_ms"`
+		OrderNo      string `json:"order_no"`
+		Document     string `json:"document"`
+		ReturnStatus *int   `json:"return_status"`
+		ReturnInfo   string `json:"return_info"`
+		Silent       bool   `json:"silent"`
+		StepMS       *int   `json:"step_ms"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r.Body, maxBody)).Decode(&in); err != nil {
 		writeControlError(w, http.StatusBadRequest, "invalid_json", err.Error())
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if in.StepMS != nil {
-		if *in.StepMS < 0 || *in.StepMS > 600_000 {
-			writeControlError(w, http.StatusBadRequest, "invalid_step", "step_ms must be 0 to 600000")
-			return
-		}
-		c.step = time.Duration(*in.StepMS) * time.Millisecond
-	}
-	if in.OrderNo != "" {
-		if in.ReturnInfo == "" {
-			in.ReturnInfo = "订购人身份信息校验不通过"
-		}
-		c.rejct[in.OrderNo] = in.ReturnInfo
-	}
 	if in.StepMS == nil && in.OrderNo == "" {
 		writeControlError(w, http.StatusBadRequest, "invalid_fault", "give order_no (to reject it) or step_ms")
 		return
+	}
+	if in.StepMS != nil && (*in.StepMS < 0 || *in.StepMS > 600_000) {
+		writeControlError(w, http.StatusBadRequest, "invalid_step", "step_ms must be 0 to 600000")
+		return
+	}
+	f := docFault{status: 100, info: in.ReturnInfo, silent: in.Silent}
+	if in.Document == "" {
+		in.Document = "order"
+	}
+	if in.ReturnStatus != nil {
+		f.status = *in.ReturnStatus
+	}
+	if in.OrderNo != "" {
+		switch {
+		case in.Document != "order" && in.Document != "waybill" && in.Document != "inventory":
+			writeControlError(w, http.StatusBadRequest, "invalid_document", "document must be order, waybill or inventory")
+			return
+		case in.Silent && in.Document != "order":
+			writeControlError(w, http.StatusBadRequest, "invalid_fault", "only the order declaration can go unanswered")
+			return
+		case f.status != 100 && f.status != 4 && !(in.Document == "inventory" && (f.status == 501 || f.status == 502)):
+			writeControlError(w, http.StatusBadRequest, "invalid_status", "return_status must be 100 or 4 (501/502 for the inventory list)")
+			return
+		}
+	}
+	if f.info == "" {
+		f.info = "订购人身份信息校验不通过"
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if in.StepMS != nil {
+		c.step = time.Duration(*in.StepMS) * time.Millisecond
+	}
+	if in.OrderNo != "" {
+		if c.fault[in.OrderNo] == nil {
+			c.fault[in.OrderNo] = map[string]docFault{}
+		}
+		c.fault[in.OrderNo][in.Document] = f
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_, _ = io.WriteString(w, `{"ok":true}`)
