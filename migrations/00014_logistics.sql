@@ -133,7 +133,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   UNION ALL
   (SELECT 'subscribe', s.tenant_id, s.id FROM shipments s
     WHERE s.state NOT IN ('delivered', 'returned') AND s.subscribes < 4
-      AND (s.subscription = 'pending' OR (s.subscription = 'aborted' AND s.updated_at <= p_resub))
+      AND s.subscription IN ('pending', 'aborted') AND s.updated_at <= p_resub
     ORDER BY s.updated_at LIMIT least(greatest(p_limit, 1), 1000))
   UNION ALL
   (SELECT 'upload', o.tenant_id, o.order_id FROM order_shipping o

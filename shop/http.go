@@ -26,4 +26,5 @@ func (h *Handler) RegisterAdmin(r tenant.Router) {
 	h.registerOrderAdmin(r)
 	h.registerRefundAdmin(r)
 	h.registerCustomsAdmin(r)
+	h.registerLogisticsAdmin(r)
 }

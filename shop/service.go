@@ -21,10 +21,11 @@ type Deps struct {
 	Rates      TaxRates
 	Media      Storage // where uploaded images live
 	Log        *slog.Logger
-	SandboxURL string         // WeChat API base for tenants in test mode
-	WeChatAPI  string         // WeChat API base for tenants in live mode
-	Checkout   OrderConfig    // checkout limits and the payment deadline
-	Payments   PaymentGateway // the payment provider; nil: orders cannot be paid yet (503)
+	SandboxURL string          // WeChat API base for tenants in test mode
+	WeChatAPI  string          // WeChat API base for tenants in live mode
+	Checkout   OrderConfig     // checkout limits and the payment deadline
+	Payments   PaymentGateway  // the payment provider; nil: orders cannot be paid yet (503)
+	Logistics  LogisticsConfig // shipping, tracking and the WeChat shipping-information upload
 }
 
 // Service is the shop: catalog administration, the storefront's catalog
@@ -34,6 +35,7 @@ type Service struct {
 	Deps
 	cache CatalogCache
 	pay   paymentSlot
+	logi  logisticsState
 }
 
 // CatalogCache is told when a tenant's catalog changed, so storefront reads

@@ -120,6 +120,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Shop = shop.New(shop.Deps{DB: g, Redis: rdb, Keys: keys, Platform: vault.NewPlatformKeys(keys, g), Tenants: a.Tenants, Rates: rates, Media: shop.Disk{Dir: cfg.MediaDir},
 		Log: log, SandboxURL: cfg.SandboxURL, WeChatAPI: cfg.WeChatAPI, Checkout: shop.OrderConfig{PaymentTimeout: payTimeout}})
 	a.Payments = a.newPayments()
+	a.Shop.Logistics = shop.LogisticsConfig{CallbackBase: cfg.PublicURL, AutoComplete: time.Duration(cfg.OrderAutoCompleteDays) * 24 * time.Hour}
 	a.Shop.SetPaymentGateway(a.Payments)
 	a.Reconcile = &billing.Reconciler{DB: g, Client: a.Payments.Client, Paid: a.Shop.MarkPaid, Log: log}
 	a.metrics = httpx.NewMetrics(a.Registry)
@@ -176,6 +177,11 @@ func (a *App) Scheduler() (*asynq.Scheduler, error) {
 	}
 	// Receipts of customs declarations, fetched from the declaration agents.
 	if _, err := s.Register(worker.EveryMinute().Spec, asynq.NewTask(shop.TaskCustomsPoll, nil), asynq.TaskID(shop.TaskCustomsPoll),
+		asynq.Queue(outbox.QueueDefault), asynq.MaxRetry(0), asynq.Timeout(50*time.Second), asynq.Retention(3*time.Minute)); err != nil {
+		return nil, err
+	}
+	// Tracking queries, subscriptions, shipping-upload retries and auto-completion.
+	if _, err := s.Register(worker.EveryMinute().Spec, asynq.NewTask(shop.TaskLogisticsSweep, nil), asynq.TaskID(shop.TaskLogisticsSweep),
 		asynq.Queue(outbox.QueueDefault), asynq.MaxRetry(0), asynq.Timeout(50*time.Second), asynq.Retention(3*time.Minute)); err != nil {
 		return nil, err
 	}
@@ -249,6 +255,14 @@ func (a *App) Router() *gin.Engine {
 	}, a.Log)
 	r.POST(billing.NotifyPath, notify)
 	r.POST(billing.RefundNotifyPath, notify)
+	// Kuaidi100's tracking pushes and the warehouses' webhook: tenant from the path.
+	sh.RegisterLogisticsCallbacks(r, func(ctx context.Context, slug string) (int64, error) {
+		t, err := a.Resolver.BySlug(ctx, slug)
+		if err != nil {
+			return 0, err
+		}
+		return t.ID, nil
+	})
 
 	a.guard = tenant.NewGuard(a.Accounts, a.Tenants, a.Authz, a.Resolver)
 	admin := a.guard.Router(r.Group("/api/admin/v1", a.guard.Authenticate()))

@@ -56,6 +56,10 @@ type Config struct {
 	// closes, as written (shop.ParsePaymentTimeout checks it).
 	OrderPaymentTimeout string
 
+	// OrderAutoCompleteDays is how many days after delivery an order
+	// completes by itself.
+	OrderAutoCompleteDays int
+
 	// PasswordParams overrides the argon2id cost (tests only; nil = the default).
 	PasswordParams *argon2id.Params
 }
@@ -115,6 +119,7 @@ func FromEnv() (*Config, error) {
 	c.TaxFactor = get("MINISHOP_TAX_CBEC_FACTOR", "0.7")
 	c.TaxConsumption = get("MINISHOP_TAX_CONSUMPTION", "premium_cosmetics=0.15,jewelry=0.10,high_end_watches=0.20")
 	c.OrderPaymentTimeout = get("MINISHOP_ORDER_PAYMENT_TIMEOUT", "30m")
+	c.OrderAutoCompleteDays = int(num("MINISHOP_ORDER_AUTO_COMPLETE_DAYS", 7))
 	port := ""
 	if i := strings.LastIndex(c.HTTPAddr, ":"); i >= 0 && c.HTTPAddr[i+1:] != "80" {
 		port = c.HTTPAddr[i:]
