@@ -267,8 +267,10 @@ func (a *App) Router() *gin.Engine {
 	a.guard = tenant.NewGuard(a.Accounts, a.Tenants, a.Authz, a.Resolver)
 	admin := a.guard.Router(r.Group("/api/admin/v1", a.guard.Authenticate()))
 	th.RegisterSession(admin)
+	th.RegisterPasswordReset(admin)
 	th.RegisterPlatform(admin.Group("/platform"))
 	th.RegisterAdmin(admin.Group("/tenants/:slug"))
+	th.RegisterHome(admin.Group("/tenants/:slug"))
 	sh.RegisterAdmin(admin.Group("/tenants/:slug"))
 	billing.RegisterReconciliation(admin.Group("/tenants/:slug"), a.Reconcile)
 	if a.Cfg.Dev {
