@@ -200,6 +200,9 @@ func (s *Service) settleRefunds(ctx context.Context, tx *gorm.DB, tid, orderID i
 	if err := transition(ctx, tx, tid, orderID, OrderRefunding, OrderPartiallyRefunded, "partially_refunded", data, ""); err != nil {
 		return err
 	}
+	if err := s.queuePaymentModify(ctx, tx, tid, orderID); err != nil { // the customs payment declaration follows the refund
+		return err
+	}
 	var one []int
 	return tx.Raw(`SELECT 1 FROM cbec_annual_set(?, ?, 'counted', ?)`, tid, orderID, st.PaidFen-st.Refunded).Scan(&one).Error
 }

@@ -21,11 +21,10 @@ type Deps struct {
 	Rates      TaxRates
 	Media      Storage // where uploaded images live
 	Log        *slog.Logger
-	SandboxURL string          // WeChat API base for tenants in test mode
-	WeChatAPI  string          // WeChat API base for tenants in live mode
-	Checkout   OrderConfig     // checkout limits and the payment deadline
-	Payments   PaymentGateway  // the payment provider; nil: orders cannot be paid yet (503)
-	Logistics  LogisticsConfig // shipping, tracking and the WeChat shipping-information upload
+	SandboxURL string         // WeChat API base for tenants in test mode
+	WeChatAPI  string         // WeChat API base for tenants in live mode
+	Checkout   OrderConfig    // checkout limits and the payment deadline
+	Payments   PaymentGateway // the payment provider; nil: orders cannot be paid yet (503)
 }
 
 // Service is the shop: catalog administration, the storefront's catalog
@@ -33,9 +32,11 @@ type Deps struct {
 // the context and fail closed without one.
 type Service struct {
 	Deps
+
+	wxClients wxClientsSlot // the tenant's WeChat Pay client, for payment declarations
+
 	cache CatalogCache
 	pay   paymentSlot
-	logi  logisticsState
 }
 
 // CatalogCache is told when a tenant's catalog changed, so storefront reads
