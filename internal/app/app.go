@@ -122,6 +122,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Payments = a.newPayments()
 	a.Shop.Logistics = shop.LogisticsConfig{CallbackBase: cfg.PublicURL, AutoComplete: time.Duration(cfg.OrderAutoCompleteDays) * 24 * time.Hour}
 	a.Shop.SetPaymentGateway(a.Payments)
+	a.Shop.SetWeChatPayClients(a.Payments.Client)
 	a.Reconcile = &billing.Reconciler{DB: g, Client: a.Payments.Client, Paid: a.Shop.MarkPaid, Log: log}
 	a.metrics = httpx.NewMetrics(a.Registry)
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
@@ -182,6 +183,11 @@ func (a *App) Scheduler() (*asynq.Scheduler, error) {
 	}
 	// Tracking queries, subscriptions, shipping-upload retries and auto-completion.
 	if _, err := s.Register(worker.EveryMinute().Spec, asynq.NewTask(shop.TaskLogisticsSweep, nil), asynq.TaskID(shop.TaskLogisticsSweep),
+		asynq.Queue(outbox.QueueDefault), asynq.MaxRetry(0), asynq.Timeout(50*time.Second), asynq.Retention(3*time.Minute)); err != nil {
+		return nil, err
+	}
+	// WeChat Pay's outcome of payment declarations (支付报关).
+	if _, err := s.Register(worker.EveryMinute().Spec, asynq.NewTask(shop.TaskCustomsPaymentPoll, nil), asynq.TaskID(shop.TaskCustomsPaymentPoll),
 		asynq.Queue(outbox.QueueDefault), asynq.MaxRetry(0), asynq.Timeout(50*time.Second), asynq.Retention(3*time.Minute)); err != nil {
 		return nil, err
 	}
