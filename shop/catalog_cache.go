@@ -41,7 +41,7 @@ const (
 	versionPrefix     = "minishop:catalog:v:" // + tenant id
 	versionTTL        = 30 * 24 * time.Hour   // an idle tenant's token may go; the next read starts a new one
 	entryTTL          = 5 * time.Minute
-	defaultCacheBytes = 128 << 20
+	defaultCacheBytes = 1024 << 20 // MINISHOP_CATALOG_CACHE_MB
 	maxEntryBytes     = 2 << 20 // larger responses are served, not kept
 	cacheShards       = 16
 	entryOverhead     = 160 // bytes of bookkeeping per entry, for the budget
@@ -52,12 +52,13 @@ const (
 // or a not-found error (cached too: a product that does not exist is asked
 // for again and again).
 type rendered struct {
-	body     []byte
+	body     []byte // nil when gz holds it
+	gz       []byte // the body gzip-compressed, when that is smaller (storefront_gzip.go)
 	etag     string
 	notFound error
 }
 
-func (r *rendered) size() int64 { return int64(len(r.body)+len(r.etag)) + entryOverhead }
+func (r *rendered) size() int64 { return int64(len(r.body)+len(r.gz)+len(r.etag)) + entryOverhead }
 
 // catalogCache implements CatalogCache. A nil *catalogCache caches nothing.
 type catalogCache struct {
@@ -332,7 +333,7 @@ func (s *Service) CatalogCacheStats() CatalogCacheStats {
 }
 
 // SetCatalogCacheLimit sets the memory budget of the storefront catalog cache
-// in bytes (default 128 MiB), evicting the least recently used responses
+// in bytes (default 1 GiB), evicting the least recently used responses
 // beyond it. For main and benchmarks; safe at any time.
 func (s *Service) SetCatalogCacheLimit(bytes int64) {
 	if c, ok := s.cache.(*catalogCache); ok {

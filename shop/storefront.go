@@ -53,6 +53,8 @@ var (
 	catalogCacheControl = []string{"public, max-age=30, stale-while-revalidate=60"}
 	mediaCacheControl   = []string{"public, max-age=31536000, immutable"}
 	jsonContentType     = []string{"application/json; charset=utf-8"}
+	varyAcceptEncoding  = []string{"Accept-Encoding"}
+	gzipEncoding        = []string{"gzip"}
 )
 
 func availability(n int64) string {
@@ -150,14 +152,32 @@ func (s *Service) serveCatalog(c *gin.Context, key string, render func(context.C
 	}
 	hd := c.Writer.Header()
 	hd["Cache-Control"] = catalogCacheControl
-	hd["Etag"] = []string{r.etag}
-	if etagMatches(c.Request.Header.Get("If-None-Match"), r.etag) {
+	body, etag := r.body, r.etag
+	if r.gz != nil {
+		hd["Vary"] = varyAcceptEncoding
+		if acceptsGzip(c.Request.Header.Get("Accept-Encoding")) {
+			body, etag = r.gz, gzipETag(r.etag)
+			hd["Content-Encoding"] = gzipEncoding
+		}
+	}
+	hd["Etag"] = []string{etag}
+	// Either representation's ETag names the same content.
+	if inm := c.Request.Header.Get("If-None-Match"); etagMatches(inm, r.etag) || (r.gz != nil && etagMatches(inm, gzipETag(r.etag))) {
+		delete(hd, "Content-Encoding")
 		c.Status(http.StatusNotModified)
 		return
 	}
+	if body == nil { // kept compressed only; this client wants it plain
+		var err error
+		if body, err = inflate(r.gz); err != nil {
+			delete(hd, "Content-Encoding")
+			httpx.Error(c, err)
+			return
+		}
+	}
 	hd["Content-Type"] = jsonContentType
 	c.Status(http.StatusOK)
-	_, _ = c.Writer.Write(r.body)
+	_, _ = c.Writer.Write(body)
 }
 
 // jsonResponse renders v with a strong ETag of its bytes: the same catalog
@@ -169,7 +189,11 @@ func jsonResponse(v any) (*rendered, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(b)
-	return &rendered{body: b, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}, nil
+	r := &rendered{body: b, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`}
+	if r.gz = compress(b); r.gz != nil {
+		r.body = nil // kept once, compressed
+	}
+	return r, nil
 }
 
 // etagMatches applies If-None-Match's weak comparison to a list of tags.

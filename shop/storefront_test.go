@@ -2,9 +2,11 @@ package shop_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -525,6 +527,53 @@ func TestStorefrontETagsAndCaching(t *testing.T) {
 	st := e.App.Shop.CatalogCacheStats()
 	if st.Hits == 0 || st.Misses == 0 || st.Entries == 0 || st.Bytes <= 0 || st.Bytes > st.Limit {
 		t.Fatalf("cache stats: %+v", st)
+	}
+}
+
+// TestStorefrontGzip: a client that accepts gzip gets the cached compressed
+// bytes, one that does not gets the same JSON plain, and either
+// representation's ETag revalidates.
+func TestStorefrontGzip(t *testing.T) {
+	e := testenv.New(t)
+	s := newStorefront(t, e, "nordic-skin")
+	desc := strings.Repeat("Cold-pressed cloudberry seed oil from Lapland, for dry and sensitive skin. ", 20)
+	id := s.add(t, product{zh: "云莓精华", en: "Cloudberry Serum", descEN: desc, descZH: desc, skus: []sku{{price: 29900, stock: 100}}})
+	path := fmt.Sprintf("/api/v1/products/%d?locale=en", id)
+
+	plain := s.get(t, path, "Accept-Encoding", "identity")
+	if plain.Status != 200 || plain.Header.Get("Content-Encoding") != "" || !strings.Contains(string(plain.Body), "Lapland") {
+		t.Fatalf("plain: %d %v %.80s", plain.Status, plain.Header, plain.Body)
+	}
+	zipped := s.get(t, path, "Accept-Encoding", "br, gzip;q=0.8")
+	if zipped.Status != 200 || zipped.Header.Get("Content-Encoding") != "gzip" || zipped.Header.Get("Vary") != "Accept-Encoding" {
+		t.Fatalf("gzip: %d %v", zipped.Status, zipped.Header)
+	}
+	if len(zipped.Body) >= len(plain.Body)/2 {
+		t.Errorf("gzip body %d bytes for %d plain", len(zipped.Body), len(plain.Body))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(zipped.Body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inflated, err := io.ReadAll(zr)
+	if err != nil || !bytes.Equal(inflated, plain.Body) {
+		t.Fatalf("gzip body inflates to %d bytes (%v), plain is %d", len(inflated), err, len(plain.Body))
+	}
+	ep, ez := plain.Header.Get("ETag"), zipped.Header.Get("ETag")
+	if ep == "" || ez == "" || ep == ez {
+		t.Fatalf("ETags: plain %q, gzip %q", ep, ez)
+	}
+	for _, inm := range []string{ep, ez} {
+		if r := s.get(t, path, "If-None-Match", inm, "Accept-Encoding", "gzip"); r.Status != 304 || r.Header.Get("Content-Encoding") != "" {
+			t.Fatalf("If-None-Match %s: %d %v", inm, r.Status, r.Header)
+		}
+	}
+	if r := s.get(t, path, "Accept-Encoding", "gzip;q=0, identity"); r.Header.Get("Content-Encoding") != "" || !bytes.Equal(r.Body, plain.Body) {
+		t.Fatalf("gzip refused with q=0, still got %v", r.Header)
+	}
+	// Small bodies are not worth compressing.
+	if r := s.get(t, "/api/v1/categories", "Accept-Encoding", "gzip"); r.Status != 200 || r.Header.Get("Content-Encoding") != "" {
+		t.Fatalf("categories: %d %v", r.Status, r.Header)
 	}
 }
 

@@ -41,11 +41,18 @@ type Config struct {
 	SandboxSeed []byte // derives sandbox app secrets; stable across restarts
 	WeChatAPI   string // live-mode WeChat API base URL
 
+	CustomsAgentURL   string // the customs declaration agent live-mode shops declare through
+	CustomsAgentDxpID string // the agent's DXP channel id, named in every message sent through it
+
 	BodyLimit         int64
 	RequestTimeout    time.Duration
 	ShutdownTimeout   time.Duration
 	TenantCacheTTL    time.Duration
 	WorkerConcurrency int
+	// CatalogCacheMB is the memory budget of the storefront catalog cache
+	// of each serving process, in MiB (responses are kept gzip-compressed:
+	// about 700 bytes a product detail).
+	CatalogCacheMB int
 
 	MediaDir string // uploaded images (content-addressed)
 
@@ -112,6 +119,7 @@ func FromEnv() (*Config, error) {
 		ShutdownTimeout:   dur("MINISHOP_SHUTDOWN_TIMEOUT", 20*time.Second),
 		TenantCacheTTL:    dur("MINISHOP_TENANT_CACHE_TTL", time.Minute),
 		WorkerConcurrency: int(num("MINISHOP_WORKER_CONCURRENCY", 10)),
+		CatalogCacheMB:    int(num("MINISHOP_CATALOG_CACHE_MB", 1024)),
 	}
 	c.SandboxURL = get("MINISHOP_SANDBOX_URL", "http://"+c.SandboxAddr)
 	c.MediaDir = get("MINISHOP_MEDIA_DIR", filepath.Join(c.DataDir, "media"))
@@ -120,6 +128,8 @@ func FromEnv() (*Config, error) {
 	c.TaxConsumption = get("MINISHOP_TAX_CONSUMPTION", "premium_cosmetics=0.15,jewelry=0.10,high_end_watches=0.20")
 	c.OrderPaymentTimeout = get("MINISHOP_ORDER_PAYMENT_TIMEOUT", "30m")
 	c.OrderAutoCompleteDays = int(num("MINISHOP_ORDER_AUTO_COMPLETE_DAYS", 7))
+	c.CustomsAgentURL = strings.TrimRight(get("MINISHOP_CUSTOMS_AGENT_URL", ""), "/")
+	c.CustomsAgentDxpID = get("MINISHOP_CUSTOMS_AGENT_DXP_ID", "")
 	port := ""
 	if i := strings.LastIndex(c.HTTPAddr, ":"); i >= 0 && c.HTTPAddr[i+1:] != "80" {
 		port = c.HTTPAddr[i:]

@@ -2,10 +2,12 @@ package openapi
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -103,6 +105,15 @@ func (v *Validator) Check(req *http.Request, reqBody []byte, status int, header 
 		header = http.Header{}
 	}
 	exchange := fmt.Sprintf("%s %s → %d", req.Method, path, status)
+	if strings.EqualFold(header.Get("Content-Encoding"), "gzip") && len(body) > 0 {
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return fmt.Errorf("%s: Content-Encoding is gzip but the body is not: %v", exchange, err)
+		}
+		if body, err = io.ReadAll(zr); err != nil {
+			return fmt.Errorf("%s: Content-Encoding is gzip but the body does not inflate: %v", exchange, err)
+		}
+	}
 	route, params, found := v.find(req.Method, req)
 	if !found {
 		return v.checkUnrouted(req, exchange, status, header, body)

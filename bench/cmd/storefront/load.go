@@ -16,9 +16,10 @@ import (
 // target is what one load run requests: next picks the Host and path of a
 // request.
 type target struct {
-	name string
-	url  string // http://127.0.0.1:port
-	next func(r *rand.Rand) (host, path string)
+	name     string
+	url      string // http://127.0.0.1:port
+	encoding string // Accept-Encoding sent ("": none)
+	next     func(r *rand.Rand) (host, path string)
 }
 
 // result of one run.
@@ -82,6 +83,9 @@ func load(ctx context.Context, client *http.Client, tg target, conc int, d time.
 				host, path := tg.next(r)
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, tg.url+path, nil)
 				req.Host = host
+				if tg.encoding != "" {
+					req.Header.Set("Accept-Encoding", tg.encoding)
+				}
 				resp, err := client.Do(req)
 				var n int64
 				if err == nil {

@@ -49,6 +49,8 @@ type options struct {
 	seedWorkers       int
 	redisDB           int
 	dist              string
+	prewarm           string
+	gzip              bool
 	keep, logRequests bool
 	cpuProfile        string
 }
@@ -64,11 +66,14 @@ func main() {
 	flag.IntVar(&o.seedWorkers, "seed-workers", 2, "connections seeding at once")
 	flag.IntVar(&o.redisDB, "redis-db", -1, "Redis database for the server (-1: the last one)")
 	flag.StringVar(&o.dist, "dist", "uniform", "how tenants and products are picked: uniform, or zipf (a few popular ones)")
+	flag.StringVar(&o.prewarm, "prewarm", "auto", "what to render into the cache before the runs: lists, all (every list and product), or auto (all up to 100,000 products)")
+	flag.BoolVar(&o.gzip, "gzip", true, "send Accept-Encoding: gzip, as a Mini Program does (the ceiling then serves the same compressed bytes)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the database afterwards")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured runs of the real server (load generator included) to this file")
 	flag.BoolVar(&o.logRequests, "log", false, "write the server's access log to stderr (default: formatted and discarded)")
 	flag.Parse()
-	if o.tenants < 1 || o.products < 1 || o.concurrency < 1 || (o.dist != "uniform" && o.dist != "zipf") {
+	if o.tenants < 1 || o.products < 1 || o.concurrency < 1 || (o.dist != "uniform" && o.dist != "zipf") ||
+		(o.prewarm != "auto" && o.prewarm != "lists" && o.prewarm != "all") {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -155,44 +160,58 @@ func run(ctx context.Context, o options) error {
 	host := func(t int) string { return "brand-" + strconv.Itoa(t) + ".shop.bench" }
 	listPath := "/api/v1/products"
 	detailPath := func(t, i int) string { return "/api/v1/products/" + strconv.FormatInt(productID(t, i, o.products), 10) }
-	list := target{name: "list (20 items)", url: appURL, next: func(r *mrand.Rand) (string, string) {
+	enc := ""
+	if o.gzip {
+		enc = "gzip"
+	}
+	list := target{name: "list (20 items)", url: appURL, encoding: enc, next: func(r *mrand.Rand) (string, string) {
 		t, _ := pick(r)
 		return host(t), listPath
 	}}
-	detail := target{name: "detail", url: appURL, next: func(r *mrand.Rand) (string, string) {
+	detail := target{name: "detail", url: appURL, encoding: enc, next: func(r *mrand.Rand) (string, string) {
 		t, i := pick(r)
 		return host(t), detailPath(t, i)
 	}}
 
 	// The ceilings: the same bytes from memory through bare gin.
-	listBody, err := fetch(ctx, client, appURL, host(1), listPath)
+	listBody, listEnc, err := fetch(ctx, client, appURL, host(1), listPath, enc)
 	if err != nil {
 		return err
 	}
-	detailBody, err := fetch(ctx, client, appURL, host(1), detailPath(1, 1))
+	detailBody, detailEnc, err := fetch(ctx, client, appURL, host(1), detailPath(1, 1), enc)
 	if err != nil {
 		return err
 	}
 	gin.SetMode(gin.ReleaseMode)
 	bare := gin.New()
-	bare.GET("/api/v1/products", func(c *gin.Context) { c.Data(http.StatusOK, "application/json; charset=utf-8", listBody) })
-	bare.GET("/api/v1/products/:id", func(c *gin.Context) { c.Data(http.StatusOK, "application/json; charset=utf-8", detailBody) })
+	bare.GET("/api/v1/products", func(c *gin.Context) {
+		if listEnc != "" {
+			c.Header("Content-Encoding", listEnc)
+		}
+		c.Data(http.StatusOK, "application/json; charset=utf-8", listBody)
+	})
+	bare.GET("/api/v1/products/:id", func(c *gin.Context) {
+		if detailEnc != "" {
+			c.Header("Content-Encoding", detailEnc)
+		}
+		c.Data(http.StatusOK, "application/json; charset=utf-8", detailBody)
+	})
 	ceilURL, stopCeil, err := serve(app.HTTPServer("", bare))
 	if err != nil {
 		return err
 	}
 	defer stopCeil()
-	ceilList := target{name: "ceiling: list bytes", url: ceilURL, next: list.next}
-	ceilDetail := target{name: "ceiling: detail bytes", url: ceilURL, next: detail.next}
+	ceilList := target{name: "ceiling: list bytes", url: ceilURL, encoding: enc, next: list.next}
+	ceilDetail := target{name: "ceiling: detail bytes", url: ceilURL, encoding: enc, next: detail.next}
 
 	// Fill the cache with every list page and, when there are not too many,
 	// every product, so that the runs measure the cached path.
 	t0 = time.Now()
-	n := prewarm(ctx, client, appURL, o, host, detailPath, o.tenants*o.products <= 100_000)
+	n := prewarm(ctx, client, appURL, o, host, detailPath, o.prewarm == "all" || (o.prewarm == "auto" && o.tenants*o.products <= 100_000))
 	st := a.Shop.CatalogCacheStats()
 	fmt.Printf("  cache: prewarmed %d responses in %s; %d entries, %.1f MiB of %.0f MiB\n", n, time.Since(t0).Round(time.Millisecond),
 		st.Entries, float64(st.Bytes)/(1<<20), float64(st.Limit)/(1<<20))
-	fmt.Printf("  bodies: list %d bytes, detail %d bytes\n", len(listBody), len(detailBody))
+	fmt.Printf("  bodies as sent: list %d bytes, detail %d bytes (Content-Encoding %q, %q)\n", len(listBody), len(detailBody), listEnc, detailEnc)
 	fmt.Printf("  load: %d connections, %s warm-up then %s per run; %s tenants and products\n", o.concurrency, o.warmup, o.duration, o.dist)
 	fmt.Printf("  machine: %d CPUs (GOMAXPROCS %d) shared by the load generator, the server, Postgres and Redis; %s\n\n",
 		runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
@@ -295,19 +314,23 @@ func serve(srv *http.Server) (string, func(), error) {
 	return "http://" + ln.Addr().String(), func() { _ = srv.Close() }, nil
 }
 
-func fetch(ctx context.Context, client *http.Client, base, host, path string) ([]byte, error) {
+// fetch returns a response's bytes as sent, and its Content-Encoding.
+func fetch(ctx context.Context, client *http.Client, base, host, path, encoding string) ([]byte, string, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+path, nil)
 	req.Host = host
+	if encoding != "" {
+		req.Header.Set("Accept-Encoding", encoding)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err == nil && resp.StatusCode != http.StatusOK {
 		err = fmt.Errorf("GET %s at %s: %s: %s", path, host, resp.Status, b)
 	}
-	return b, err
+	return b, resp.Header.Get("Content-Encoding"), err
 }
 
 // prewarm requests every tenant's first list page (and every product when
@@ -320,7 +343,7 @@ func prewarm(ctx context.Context, client *http.Client, base string, o options, h
 		go func() {
 			n := 0
 			for r := range reqs {
-				if _, err := fetch(ctx, client, base, r.host, r.path); err == nil {
+				if _, _, err := fetch(ctx, client, base, r.host, r.path, "gzip"); err == nil {
 					n++
 				}
 			}
