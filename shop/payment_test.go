@@ -283,8 +283,12 @@ func TestWeChatPayRefunds(t *testing.T) {
 		t.Errorf("refund of nothing: %d %s", r.Status, r.Body)
 	}
 	part := o.ActuralPaid / 3
+	keyed := append([]string{"Idempotency-Key", "refund-jar-1"}, p.owner...)
+	if r := e.Do(t, "POST", "", path, map[string]any{"amount_fen": part}, append([]string{"Idempotency-Key", "not a key!"}, p.owner...)...); r.Status != 400 || r.ErrorCode() != "invalid_idempotency_key" {
+		t.Errorf("malformed Idempotency-Key: %d %s", r.Status, r.Body)
+	}
 	var rf shop.Refund
-	r := e.Do(t, "POST", "", path, map[string]any{"amount_fen": part, "reason": "one jar broken"}, p.owner...)
+	r := e.Do(t, "POST", "", path, map[string]any{"amount_fen": part, "reason": "one jar broken"}, keyed...)
 	r.JSON(t, &rf)
 	if r.Status != 202 || rf.Amount != part || rf.OutRefundNo != o.OutTradeNo+"R1" {
 		t.Fatalf("partial refund: %d %s", r.Status, r.Body)
@@ -293,6 +297,17 @@ func TestWeChatPayRefunds(t *testing.T) {
 		t.Errorf("refund during a refund: %d %s", r.Status, r.Body)
 	}
 	p.waitStatus(t, o.ID, shop.OrderPartiallyRefunded)
+	// The same request retried (a double click, a timeout) finds its refund,
+	// even after it completed; the key with another amount is refused.
+	var again shop.Refund
+	if r := e.Do(t, "POST", "", path, map[string]any{"amount_fen": part, "reason": "one jar broken"}, keyed...); r.Status != 202 {
+		t.Errorf("retried refund: %d %s", r.Status, r.Body)
+	} else if r.JSON(t, &again); again.OutRefundNo != rf.OutRefundNo {
+		t.Errorf("retried refund made %s, first was %s", again.OutRefundNo, rf.OutRefundNo)
+	}
+	if r := e.Do(t, "POST", "", path, map[string]any{"amount_fen": part + 1}, keyed...); r.Status != 409 || r.ErrorCode() != "idempotency_key_reused" {
+		t.Errorf("key reused for another refund: %d %s", r.Status, r.Body)
+	}
 
 	rest := o.ActuralPaid - part
 	if r := e.Do(t, "POST", "", path, map[string]any{"amount_fen": rest + 1}, p.owner...); r.Status != 422 {

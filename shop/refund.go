@@ -73,7 +73,11 @@ var refundable = map[string]bool{OrderPaid: true, OrderCustomsRejected: true, Or
 // transaction. 404 for an unknown order; 409 refund_not_allowed (not paid,
 // or being declared), refund_in_progress (another refund is running);
 // 422 refund_exceeds_paid; 503 without a payment provider.
-func (s *Service) RequestRefund(ctx context.Context, id int64, in RefundInput) (*Refund, error) {
+//
+// key, the request's Idempotency-Key, is optional: with one, a retry of the
+// same request returns the refund it made (and another request under the
+// same key is refused) instead of refunding again.
+func (s *Service) RequestRefund(ctx context.Context, id int64, key string, in RefundInput) (*Refund, error) {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return nil, err
@@ -82,14 +86,36 @@ func (s *Service) RequestRefund(ctx context.Context, id int64, in RefundInput) (
 	if in.AmountFen <= 0 {
 		return nil, errs.E(errs.Invalid, "invalid_amount", "amount_fen must be a positive number of fen")
 	}
+	if key != "" && !keyPattern.MatchString(key) {
+		return nil, errs.E(errs.Invalid, "invalid_idempotency_key", "the Idempotency-Key is 1 to 64 letters, digits, _ . : -")
+	}
 	if s.gateway() == nil {
 		return nil, errNoGateway
 	}
+	hash := fmt.Sprintf("%d/%s", in.AmountFen, in.Reason)
 	var out Refund
 	err = db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
 		o, err := loadOrder(tx, tid, id, 0, true)
 		if err != nil {
 			return err
+		}
+		if key != "" { // the order row is locked: no concurrent request with this key gets past here
+			var prev []struct {
+				Refund
+				RequestHash string
+			}
+			if err := tx.Raw(`SELECT `+refundColumns+`, request_hash FROM order_refunds WHERE tenant_id = ? AND order_id = ? AND idempotency_key = ?`,
+				tid, id, key).Scan(&prev).Error; err != nil {
+				return err
+			}
+			if len(prev) > 0 {
+				if prev[0].RequestHash != hash {
+					return errs.E(errs.Conflict, "idempotency_key_reused",
+						"this Idempotency-Key was used for a different refund; use a new key for a new refund")
+				}
+				out = prev[0].Refund
+				return nil
+			}
 		}
 		if o.Status == OrderRefunding {
 			return errs.E(errs.Conflict, "refund_in_progress", "a refund of this order is being processed; wait for its outcome")
@@ -118,8 +144,8 @@ func (s *Service) RequestRefund(ctx context.Context, id int64, in RefundInput) (
 			actor += ":" + a.ID
 		}
 		no := o.OutTradeNo + "R" + strconv.FormatInt(st.N+1, 10)
-		if err := tx.Raw(`INSERT INTO order_refunds (tenant_id, out_refund_no, order_id, kind, amount, reason, transaction_id, actor)
-			VALUES (?, ?, ?, 'staff', ?, ?, ?, ?) RETURNING `+refundColumns, tid, no, id, in.AmountFen, in.Reason, o.TransactionID, actor).
+		if err := tx.Raw(`INSERT INTO order_refunds (tenant_id, out_refund_no, order_id, kind, amount, reason, transaction_id, actor, idempotency_key, request_hash)
+			VALUES (?, ?, ?, 'staff', ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, '')) RETURNING `+refundColumns, tid, no, id, in.AmountFen, in.Reason, o.TransactionID, actor, key, hashIf(key, hash)).
 			Scan(&out).Error; err != nil {
 			return err
 		}
@@ -135,6 +161,14 @@ func (s *Service) RequestRefund(ctx context.Context, id int64, in RefundInput) (
 	}
 	out.CreatedAt, out.UpdatedAt = out.CreatedAt.UTC(), out.UpdatedAt.UTC()
 	return &out, nil
+}
+
+// hashIf is hash when there is a key to remember it under.
+func hashIf(key, hash string) string {
+	if key == "" {
+		return ""
+	}
+	return hash
 }
 
 type refundSubmit struct {
@@ -244,7 +278,7 @@ func (h *Handler) registerRefundAdmin(r tenant.Router) {
 		if !ok || !bindJSON(c, &in) {
 			return
 		}
-		rf, err := s.RequestRefund(c.Request.Context(), id, in)
+		rf, err := s.RequestRefund(c.Request.Context(), id, c.GetHeader("Idempotency-Key"), in)
 		respond(c, http.StatusAccepted, rf, err)
 	})
 	r.GET("/orders/:id/refunds", "orders:read", func(c *gin.Context) {
