@@ -117,23 +117,76 @@ func (g *HTTPCustomsGateway) Declare(ctx context.Context, ceb311 []byte) error {
 	return err
 }
 
-// Receipts implements CustomsGateway.
+// Receipts implements CustomsGateway: the order declaration's receipts
+// (GET …/ceb312), then the waybill's (…/ceb512) and the inventory list's
+// (…/ceb622), all asked with the order number.
 func (g *HTTPCustomsGateway) Receipts(ctx context.Context, ebcCode, orderNo string) ([]Receipt, error) {
-	q := url.Values{"ebcCode": {ebcCode}, "orderNo": {orderNo}}
-	b, err := g.do(ctx, http.MethodGet, strings.TrimRight(g.BaseURL, "/")+"/customs-agent/v1/ceb312?"+q.Encode(), nil)
-	if err != nil {
-		return nil, err
+	q := url.Values{"ebcCode": {ebcCode}, "orderNo": {orderNo}}.Encode()
+	base := strings.TrimRight(g.BaseURL, "/") + "/customs-agent/v1/"
+	var out []Receipt
+	for _, d := range []struct {
+		path, elem string
+		parse      func([]byte) ([]Receipt, error)
+	}{
+		{"ceb312", "OrderReturn", ParseCEB312},
+		{"ceb512", "LogisticsReturn", func(b []byte) ([]Receipt, error) { return ParseCEB512(b, orderNo) }},
+		{"ceb622", "InventoryReturn", func(b []byte) ([]Receipt, error) { return ParseCEB622(b, orderNo) }},
+	} {
+		b, err := g.do(ctx, http.MethodGet, base+d.path+"?"+q, nil)
+		if err != nil {
+			return nil, err
+		}
+		if !strings.Contains(string(b), "<"+d.elem) && !strings.Contains(string(b), ":"+d.elem) {
+			continue // no receipt of this document yet
+		}
+		rs, err := d.parse(b)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rs...)
 	}
-	if strings.Contains(string(b), "<OrderReturn") || strings.Contains(string(b), ":OrderReturn") {
-		return ParseCEB312(b)
-	}
-	return nil, nil // no receipt yet
+	return out, nil
 }
 
-// customsFor returns the shop's customs codes and its agent. Test mode
-// (the only one wired so far): codes derived from the tenant id and the
-// sandbox agent.
+// CustomsAgent is the declaration agent live-mode shops declare through:
+// its base URL and its DXP channel id. Each shop authenticates to it with
+// the agent key of its live customs credentials.
+type CustomsAgent struct {
+	URL   string
+	DxpID string
+}
+
+var errCustomsNotConfigured = errs.E(errs.Conflict, "customs_not_configured",
+	"this shop is live but has no live customs credentials: save them under Settings → Credentials → Customs (live) before declaring orders")
+
+// customsFor is customsAgentFor for callers without a context.
 func (s *Service) customsFor(tid int64) (CustomsCodes, CustomsGateway, error) {
+	return s.customsAgentFor(scope.WithTenant(context.Background(), tid), tid)
+}
+
+// customsAgentFor returns the shop's customs codes and its agent. Test mode:
+// codes derived from the tenant id and the sandbox agent. Live mode: the
+// codes of the shop's live customs credentials and the platform's agent,
+// authenticated with the shop's agent key; conflict customs_not_configured
+// when the shop has no live customs credentials, unavailable when no agent
+// is configured (MINISHOP_CUSTOMS_AGENT_URL).
+func (s *Service) customsAgentFor(ctx context.Context, tid int64) (CustomsCodes, CustomsGateway, error) {
+	lc, live, err := s.liveCustoms(ctx, tid)
+	if err != nil {
+		return CustomsCodes{}, nil, err
+	}
+	if live {
+		if lc == nil {
+			return CustomsCodes{}, nil, errCustomsNotConfigured
+		}
+		if s.CustomsAgent.URL == "" || s.CustomsAgent.DxpID == "" {
+			return CustomsCodes{}, nil, errs.E(errs.Unavailable, "customs_unavailable",
+				"no customs declaration agent is configured for live shops (MINISHOP_CUSTOMS_AGENT_URL, MINISHOP_CUSTOMS_AGENT_DXP_ID)")
+		}
+		codes := CustomsCodes{EBCCode: lc.EBCCode, EBCName: lc.EBCName, EBPCode: lc.EBPCode, EBPName: lc.EBPName, DxpID: s.CustomsAgent.DxpID,
+			Office: lc.CustomsOffice, MchCustomsNo: lc.CustomsMchNo}
+		return codes, &HTTPCustomsGateway{BaseURL: s.CustomsAgent.URL, APIKey: lc.AgentAPIKey}, nil
+	}
 	if s.SandboxURL == "" {
 		return CustomsCodes{}, nil, errs.E(errs.Unavailable, "customs_unavailable", "no customs declaration agent is configured")
 	}
@@ -222,8 +275,10 @@ func (s *Service) DeclareOrder(ctx context.Context, taskID string, data json.Raw
 	if scope.ActorOf(ctx) == scope.System {
 		ctx = scope.WithActor(ctx, scope.Actor{Kind: "system", ID: "customs"})
 	}
-	codes, gw, err := s.customsFor(tid)
+	codes, gw, err := s.customsAgentFor(ctx, tid)
 	if err != nil {
+		// Retried by the queue: settings can be fixed, an agent come back.
+		s.recordDeclError(ctx, tid, t.OrderID, err)
 		return err
 	}
 	var d *declRow
@@ -320,4 +375,64 @@ func (s *Service) recordDeclError(ctx context.Context, tid, orderID int64, cause
 	if err != nil {
 		s.Log.WarnContext(ctx, "customs: recording a send error", "order_id", orderID, "err", err)
 	}
+}
+
+// liveCustomsCreds are the fields of a shop's live customs credentials a
+// declaration needs. AgentAPIKey is a secret: never log it.
+type liveCustomsCreds struct {
+	EBCCode       string `json:"ebc_code"`
+	EBCName       string `json:"ebc_name"`
+	EBPCode       string `json:"ebp_code"`
+	EBPName       string `json:"ebp_name"`
+	CustomsOffice string `json:"customs_office"`
+	CustomsMchNo  string `json:"customs_mch_no"`
+	AgentAPIKey   string `json:"agent_api_key"`
+}
+
+// liveCustoms reports whether the shop tid is live and, if so, its live
+// customs credentials (nil when it has none), read from the vault the way
+// tenant.Service stores them: public fields in clear, secrets sealed under
+// the tenant's data key for the purpose "credentials/live/customs".
+func (s *Service) liveCustoms(ctx context.Context, tid int64) (*liveCustomsCreds, bool, error) {
+	var out *liveCustomsCreds
+	live := false
+	err := db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
+		var modes []string
+		if err := tx.Raw(`SELECT mode FROM tenants WHERE id = ?`, tid).Scan(&modes).Error; err != nil {
+			return err
+		}
+		if len(modes) != 1 || modes[0] != "live" {
+			return nil
+		}
+		live = true
+		var rows []struct {
+			Public []byte
+			Sealed []byte
+		}
+		if err := tx.Raw(`SELECT public, sealed FROM credentials WHERE tenant_id = ? AND mode = 'live' AND kind = 'customs'`, tid).
+			Scan(&rows).Error; err != nil || len(rows) == 0 {
+			return err
+		}
+		var c liveCustomsCreds
+		if err := json.Unmarshal(rows[0].Public, &c); err != nil {
+			return fmt.Errorf("live customs credentials of tenant %d: public fields: %w", tid, err)
+		}
+		if len(rows[0].Sealed) > 0 && s.Keys != nil {
+			plain, err := s.Keys.Open(ctx, tx, tid, "credentials/live/customs", rows[0].Sealed)
+			if err != nil {
+				return fmt.Errorf("opening the live customs credentials of tenant %d: %w", tid, err)
+			}
+			var sec map[string]string
+			if err := json.Unmarshal(plain, &sec); err != nil {
+				return fmt.Errorf("live customs credentials of tenant %d: sealed fields are not a JSON object", tid)
+			}
+			c.AgentAPIKey = sec["agent_api_key"]
+		}
+		if c.EBCCode == "" || c.EBPCode == "" {
+			return nil
+		}
+		out = &c
+		return nil
+	})
+	return out, live, err
 }

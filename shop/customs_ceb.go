@@ -118,11 +118,13 @@ type BaseTransfer struct {
 
 // CustomsCodes are a shop's customs registrations: the e-commerce
 // enterprise (ebc), the platform (ebp) and the DXP id of its declaring
-// channel.
+// channel; for live shops also the customs office and merchant customs
+// number its payments are declared with (empty in test mode).
 type CustomsCodes struct {
-	EBCCode, EBCName string
-	EBPCode, EBPName string
-	DxpID            string
+	EBCCode, EBCName     string
+	EBPCode, EBPName     string
+	DxpID                string
+	Office, MchCustomsNo string
 }
 
 // Yuan formats fen as yuan with two decimals ("12.30"; negative amounts keep
@@ -243,8 +245,11 @@ type OrderReturn struct {
 	ReturnInfo   string `xml:"http://www.chinaport.gov.cn/ceb returnInfo"`
 }
 
-// Receipt is a parsed, checked order receipt.
+// Receipt is a parsed, checked receipt of one of an order's customs
+// documents. Kind is DocOrder (CEB312), DocWaybill (CEB512) or
+// DocInventory (CEB622); empty means DocOrder.
 type Receipt struct {
+	Kind    string
 	GUID    string
 	EBCCode string
 	OrderNo string
@@ -280,23 +285,34 @@ func ParseCEB312(b []byte) ([]Receipt, error) {
 		if no == "" || len(no) > 60 {
 			return nil, bad("orderNo missing or too long")
 		}
-		st, err := strconv.Atoi(strings.TrimSpace(r.ReturnStatus))
-		if err != nil || st < -9999 || st > 9999 {
-			return nil, bad("returnStatus is not a status code")
+		rc, err := parseReturn(r.GUID, r.ReturnStatus, r.ReturnTime, r.ReturnInfo)
+		if err != nil {
+			return nil, bad(err.Error())
 		}
-		ts := strings.TrimSpace(r.ReturnTime)
-		if len(ts) != 17 {
-			return nil, bad("returnTime must be YYYYMMDDhhmmssSSS")
-		}
-		t, err := time.ParseInLocation("20060102150405", ts[:14], cst)
-		ms, err2 := strconv.Atoi(ts[14:])
-		if err != nil || err2 != nil || ms < 0 {
-			return nil, bad("returnTime must be YYYYMMDDhhmmssSSS")
-		}
-		out = append(out, Receipt{GUID: strings.TrimSpace(r.GUID), EBCCode: strings.TrimSpace(r.EBCCode), OrderNo: no, Status: st,
-			Time: t.Add(time.Duration(ms) * time.Millisecond).UTC(), Info: truncRunes(strings.TrimSpace(r.ReturnInfo), 1000)})
+		rc.Kind, rc.EBCCode, rc.OrderNo = DocOrder, strings.TrimSpace(r.EBCCode), no
+		out = append(out, rc)
 	}
 	return out, nil
+}
+
+// parseReturn checks the fields every CEB receipt shares: a numeric
+// returnStatus and a returnTime of the form YYYYMMDDhhmmssSSS (China time).
+func parseReturn(guid, status, at, info string) (Receipt, error) {
+	st, err := strconv.Atoi(strings.TrimSpace(status))
+	if err != nil || st < -9999 || st > 9999 {
+		return Receipt{}, fmt.Errorf("returnStatus is not a status code")
+	}
+	ts := strings.TrimSpace(at)
+	if len(ts) != 17 {
+		return Receipt{}, fmt.Errorf("returnTime must be YYYYMMDDhhmmssSSS")
+	}
+	t, err := time.ParseInLocation("20060102150405", ts[:14], cst)
+	ms, err2 := strconv.Atoi(ts[14:])
+	if err != nil || err2 != nil || ms < 0 {
+		return Receipt{}, fmt.Errorf("returnTime must be YYYYMMDDhhmmssSSS")
+	}
+	return Receipt{GUID: strings.TrimSpace(guid), Status: st, Time: t.Add(time.Duration(ms) * time.Millisecond).UTC(),
+		Info: truncRunes(strings.TrimSpace(info), 1000)}, nil
 }
 
 // receiptRank orders receipt statuses along the declaration's life, so a

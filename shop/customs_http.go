@@ -5,11 +5,14 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/minishop/minishop/internal/httpx"
+
 	"github.com/minishop/minishop/tenant"
 )
 
-// registerCustomsAdmin mounts the customs view of an order and its
-// re-declaration under /tenants/:slug.
+// registerCustomsAdmin mounts the customs view of an order, its
+// re-declaration and the queue of orders that need a person under
+// /tenants/:slug.
 func (h *Handler) registerCustomsAdmin(r tenant.Router) {
 	s := h.S
 	r.GET("/orders/:id/customs", "orders:read", func(c *gin.Context) {
@@ -19,6 +22,19 @@ func (h *Handler) registerCustomsAdmin(r tenant.Router) {
 		}
 		v, err := s.Customs(c.Request.Context(), id)
 		respond(c, http.StatusOK, v, err)
+	})
+	r.GET("/customs/queue", "orders:read", func(c *gin.Context) {
+		limit, err := queryLimit(c)
+		if err != nil {
+			httpx.Error(c, err)
+			return
+		}
+		items, next, err := s.CustomsQueue(c.Request.Context(), c.Query("cursor"), limit)
+		page := gin.H{"orders": items, "next_cursor": nil}
+		if next != "" {
+			page["next_cursor"] = next
+		}
+		respond(c, http.StatusOK, page, err)
 	})
 	r.POST("/orders/:id/customs/redeclare", "orders:write", func(c *gin.Context) {
 		id, ok := orderParam(c)

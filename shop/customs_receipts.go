@@ -3,6 +3,7 @@ package shop
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -28,12 +29,21 @@ func declStateOf(status int) string {
 }
 
 // ApplyCustomsReceipts records receipts of the shop in ctx and applies
-// them. Each receipt is stored once (a duplicate changes nothing). A
-// receipt moves the declaration only if it belongs to the current attempt
-// (its guid) and ranks above the one that set the state, so receipts may
-// arrive late, twice or out of order. A rejection (100) moves the order to
-// customs_rejected with customs' reason. Receipts of unknown orders are
-// ignored. It returns how many receipts were new.
+// them. Each receipt is stored once (a duplicate changes nothing).
+//
+// An order-declaration receipt (CEB312) moves the declaration only if it
+// belongs to the current attempt (its guid) and ranks above the one that
+// set the state. A waybill (CEB512) or inventory-list (CEB622) receipt is
+// stored and its document's state is computed again from every receipt of
+// its newest message, so receipts may arrive late, twice or out of order,
+// even before the order declaration's own acceptance.
+//
+// Then each order touched is settled (see settleCustoms): a rejection of
+// any document moves the order to customs_rejected with customs' reason;
+// the order moves to declared once customs accepted the order, released
+// the inventory list and, if the order has a payment declaration, accepted
+// it. Receipts of unknown orders are ignored. It returns how many receipts
+// were new.
 func (s *Service) ApplyCustomsReceipts(ctx context.Context, rs []Receipt) (int, error) {
 	tid, err := tenantID(ctx)
 	if err != nil {
@@ -42,9 +52,20 @@ func (s *Service) ApplyCustomsReceipts(ctx context.Context, rs []Receipt) (int, 
 	if scope.ActorOf(ctx) == scope.System {
 		ctx = scope.WithActor(ctx, scope.Actor{Kind: "system", ID: "customs"})
 	}
+	rs = append([]Receipt(nil), rs...)
+	sort.SliceStable(rs, func(i, j int) bool { return docIndex(rs[i].Kind) < docIndex(rs[j].Kind) })
 	n := 0
 	err = db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
+		var touched []int64
+		changes := map[int64][]docChange{}
 		for _, r := range rs {
+			kind := r.Kind
+			if kind == "" {
+				kind = DocOrder
+			}
+			if kind != DocOrder && kind != DocWaybill && kind != DocInventory {
+				continue // payment receipts come from WeChat Pay, not the agent
+			}
 			var ids []int64
 			if err := tx.Raw(`SELECT order_id FROM customs_declarations WHERE tenant_id = ? AND kind = 'order' AND order_no = ?`, tid, r.OrderNo).
 				Scan(&ids).Error; err != nil {
@@ -53,40 +74,32 @@ func (s *Service) ApplyCustomsReceipts(ctx context.Context, rs []Receipt) (int, 
 			if len(ids) == 0 {
 				continue
 			}
-			d, err := loadDecl(tx, tid, ids[0], true)
+			orderID := ids[0]
+			var ch *docChange
+			var isNew bool
+			if kind == DocOrder {
+				ch, isNew, err = applyOrderReceipt(tx, tid, orderID, r)
+			} else {
+				ch, isNew, err = applyAgentReceipt(tx, tid, orderID, kind, r)
+			}
 			if err != nil {
 				return err
 			}
-			res := tx.Exec(`INSERT INTO customs_receipts (tenant_id, order_id, kind, guid, return_status, return_time, return_info)
-				VALUES (?, ?, 'order', ?, ?, ?, ?) ON CONFLICT DO NOTHING`, tid, d.OrderID, r.GUID, r.Status, r.Time, r.Info)
-			if res.Error != nil {
-				return res.Error
-			}
-			if res.RowsAffected == 0 {
+			if !isNew {
 				continue
 			}
 			n++
-			if r.GUID != d.GUID || d.State == DeclPending {
-				continue // a receipt of an earlier attempt: kept, not applied
+			if _, seen := changes[orderID]; !seen {
+				touched = append(touched, orderID)
+				changes[orderID] = nil
 			}
-			if d.LastStatus != nil && receiptRank(r.Status) <= receiptRank(*d.LastStatus) {
-				continue
+			if ch != nil {
+				changes[orderID] = append(changes[orderID], *ch)
 			}
-			state := declStateOf(r.Status)
-			if err := tx.Exec(`UPDATE customs_declarations SET state = ?, last_status = ?, last_info = ?, last_receipt_at = ?, updated_at = now()
-				WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`, state, r.Status, r.Info, r.Time, tid, d.OrderID).Error; err != nil {
+		}
+		for _, id := range touched {
+			if err := s.settleCustoms(ctx, tx, tid, id, changes[id]); err != nil {
 				return err
-			}
-			data := map[string]any{"return_status": r.Status, "return_info": r.Info, "guid": r.GUID}
-			switch state {
-			case DeclRejected:
-				if err := s.orderTo(ctx, tx, tid, d.OrderID, OrderDeclaring, OrderCustomsRejected, "customs_rejected", data); err != nil {
-					return err
-				}
-			case DeclAccepted, DeclFailed:
-				if err := orderEvent(ctx, tx, tid, d.OrderID, "customs_order_"+state, "", "", data); err != nil {
-					return err
-				}
 			}
 		}
 		return nil
@@ -95,6 +108,248 @@ func (s *Service) ApplyCustomsReceipts(ctx context.Context, rs []Receipt) (int, 
 		return 0, err
 	}
 	return n, nil
+}
+
+func docIndex(kind string) int {
+	for i, k := range CustomsDocs {
+		if k == kind {
+			return i
+		}
+	}
+	return 0 // "" is the order declaration
+}
+
+// docChange is a document whose state a receipt changed.
+type docChange struct {
+	Kind    string
+	State   string
+	Status  int
+	Info    string
+	GUID    string
+	Attempt int
+}
+
+// applyOrderReceipt stores an order-declaration receipt and applies it to
+// the declaration if it belongs to the current attempt and ranks above the
+// last one applied.
+func applyOrderReceipt(tx *gorm.DB, tid, orderID int64, r Receipt) (*docChange, bool, error) {
+	d, err := loadDecl(tx, tid, orderID, true)
+	if err != nil || d == nil {
+		return nil, false, err
+	}
+	res := tx.Exec(`INSERT INTO customs_receipts (tenant_id, order_id, kind, guid, return_status, return_time, return_info)
+		VALUES (?, ?, 'order', ?, ?, ?, ?) ON CONFLICT DO NOTHING`, tid, orderID, r.GUID, r.Status, r.Time, r.Info)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return nil, false, res.Error
+	}
+	if r.GUID != d.GUID || d.State == DeclPending {
+		return nil, true, nil // a receipt of an earlier attempt: kept, not applied
+	}
+	if d.LastStatus != nil && receiptRank(r.Status) <= receiptRank(*d.LastStatus) {
+		return nil, true, nil
+	}
+	state := declStateOf(r.Status)
+	if err := tx.Exec(`UPDATE customs_declarations SET state = ?, last_status = ?, last_info = ?, last_receipt_at = ?, updated_at = now()
+		WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`, state, r.Status, r.Info, r.Time, tid, orderID).Error; err != nil {
+		return nil, false, err
+	}
+	if state == d.State {
+		return nil, true, nil
+	}
+	return &docChange{Kind: DocOrder, State: state, Status: r.Status, Info: r.Info, GUID: r.GUID, Attempt: d.Attempt}, true, nil
+}
+
+// applyAgentReceipt stores a waybill or inventory-list receipt (creating
+// the document's row if this is its first news) and computes the
+// document's state again from its receipts: those of its newest message
+// (the guid first reported last), leaving out messages a re-declaration
+// replaced; the state is that of the highest-ranking receipt.
+func applyAgentReceipt(tx *gorm.DB, tid, orderID int64, kind string, r Receipt) (*docChange, bool, error) {
+	if err := tx.Exec(`INSERT INTO customs_declarations (tenant_id, order_id, kind, order_no, guid, state, sent_at)
+		SELECT tenant_id, order_id, ?, order_no, '', 'sent', now() FROM customs_declarations WHERE tenant_id = ? AND order_id = ? AND kind = 'order'
+		ON CONFLICT DO NOTHING`, kind, tid, orderID).Error; err != nil {
+		return nil, false, err
+	}
+	var cur []struct {
+		State      string
+		GUID       string `gorm:"column:guid"`
+		LastStatus *int
+		Attempt    int
+	}
+	if err := tx.Raw(`SELECT state, guid, last_status, attempt FROM customs_declarations WHERE tenant_id = ? AND order_id = ? AND kind = ? FOR UPDATE`,
+		tid, orderID, kind).Scan(&cur).Error; err != nil || len(cur) == 0 {
+		return nil, false, err
+	}
+	res := tx.Exec(`INSERT INTO customs_receipts (tenant_id, order_id, kind, guid, return_status, return_time, return_info)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`, tid, orderID, kind, r.GUID, r.Status, r.Time, r.Info)
+	if res.Error != nil || res.RowsAffected == 0 {
+		return nil, false, res.Error
+	}
+	var all []struct {
+		GUID         string `gorm:"column:guid"`
+		ReturnStatus int
+		ReturnTime   time.Time
+		ReturnInfo   string
+	}
+	if err := tx.Raw(`SELECT r.guid, r.return_status, r.return_time, r.return_info FROM customs_receipts r
+		WHERE r.tenant_id = ? AND r.order_id = ? AND r.kind = ?
+		  AND NOT EXISTS (SELECT 1 FROM customs_declarations d WHERE d.tenant_id = ? AND d.order_id = ? AND d.kind = ?
+		    AND r.guid = ANY (d.superseded_guids))
+		ORDER BY r.return_time, r.return_status LIMIT 2000`, tid, orderID, kind, tid, orderID, kind).Scan(&all).Error; err != nil {
+		return nil, false, err
+	}
+	first := map[string]time.Time{}
+	newest := ""
+	for _, x := range all {
+		if _, ok := first[x.GUID]; !ok {
+			first[x.GUID] = x.ReturnTime
+		}
+	}
+	for g, t := range first {
+		if newest == "" || t.After(first[newest]) || (t.Equal(first[newest]) && g > newest) {
+			newest = g
+		}
+	}
+	if newest == "" {
+		return nil, true, nil // only receipts of replaced messages
+	}
+	best := -1
+	for i, x := range all {
+		if x.GUID == newest && (best < 0 || docRank(kind, x.ReturnStatus) > docRank(kind, all[best].ReturnStatus)) {
+			best = i
+		}
+	}
+	b := all[best]
+	var attempts int64
+	if err := tx.Raw(`SELECT count(DISTINCT guid) FROM customs_receipts WHERE tenant_id = ? AND order_id = ? AND kind = ?`, tid, orderID, kind).
+		Scan(&attempts).Error; err != nil {
+		return nil, false, err
+	}
+	state := docStateOf(kind, b.ReturnStatus)
+	c := cur[0]
+	if c.State == state && c.GUID == newest && c.LastStatus != nil && *c.LastStatus == b.ReturnStatus {
+		return nil, true, nil
+	}
+	if err := tx.Exec(`UPDATE customs_declarations SET state = ?, guid = ?, attempt = ?, last_status = ?, last_info = ?, last_receipt_at = ?,
+		updated_at = now() WHERE tenant_id = ? AND order_id = ? AND kind = ?`,
+		state, newest, max(attempts, 1), b.ReturnStatus, b.ReturnInfo, b.ReturnTime, tid, orderID, kind).Error; err != nil {
+		return nil, false, err
+	}
+	if c.State == state {
+		return nil, true, nil
+	}
+	return &docChange{Kind: kind, State: state, Status: b.ReturnStatus, Info: b.ReturnInfo, GUID: newest, Attempt: int(max(attempts, 1))}, true, nil
+}
+
+// maxAutoAttempts bounds the automatic re-declarations of an order whose
+// message the e-port failed to pass to customs (receipt 4).
+const maxAutoAttempts = 3
+
+// settleCustoms applies to order orderID what its documents' changes mean,
+// in tx:
+//   - the order declaration accepted: the waybill and the inventory list
+//     are now the agent's to declare (their rows become sent);
+//   - the order declaration failed in transit (receipt 4): declared again
+//     automatically, up to maxAutoAttempts attempts, since the same
+//     message may pass next time; a rejection never is;
+//   - any document rejected: the order moves declaring → customs_rejected
+//     with the document and customs' reason;
+//   - then, whatever changed, the order moves declaring → declared if
+//     every document it needs is accepted (see tryDeclared).
+func (s *Service) settleCustoms(ctx context.Context, tx *gorm.DB, tid, orderID int64, changes []docChange) error {
+	for _, c := range changes {
+		data := map[string]any{"document": c.Kind, "return_status": c.Status, "return_info": c.Info, "guid": c.GUID}
+		switch {
+		case c.State == DeclRejected:
+			if err := s.orderTo(ctx, tx, tid, orderID, OrderDeclaring, OrderCustomsRejected, "customs_rejected", data); err != nil {
+				return err
+			}
+		case c.Kind == DocOrder && c.State == DeclAccepted:
+			if err := orderEvent(ctx, tx, tid, orderID, "customs_order_accepted", "", "", data); err != nil {
+				return err
+			}
+			for _, k := range []string{DocWaybill, DocInventory} {
+				if err := tx.Exec(`INSERT INTO customs_declarations (tenant_id, order_id, kind, order_no, guid, state, sent_at)
+					SELECT tenant_id, order_id, ?, order_no, '', 'sent', now() FROM customs_declarations
+					WHERE tenant_id = ? AND order_id = ? AND kind = 'order'
+					ON CONFLICT (tenant_id, order_id, kind) DO UPDATE SET state = 'sent', sent_at = now(), updated_at = now()
+					WHERE customs_declarations.state = 'pending'`, k, tid, orderID).Error; err != nil {
+					return err
+				}
+			}
+		case c.Kind == DocOrder && c.State == DeclFailed && c.Status == ReturnSendFailed && c.Attempt < maxAutoAttempts:
+			if err := orderEvent(ctx, tx, tid, orderID, "customs_order_failed", "", "", data); err != nil {
+				return err
+			}
+			d, err := loadDecl(tx, tid, orderID, true)
+			if err != nil || d == nil {
+				return err
+			}
+			if err := redeclareTx(ctx, tx, tid, orderID, d, "customs_redeclared_automatically"); err != nil {
+				return err
+			}
+		case c.State == DeclAccepted || c.State == DeclFailed:
+			if err := orderEvent(ctx, tx, tid, orderID, "customs_"+c.Kind+"_"+c.State, "", "", data); err != nil {
+				return err
+			}
+		}
+	}
+	return tryDeclared(ctx, tx, tid, orderID)
+}
+
+// tryDeclared moves order orderID declaring → declared when customs
+// accepted its order declaration and released its inventory list, and
+// accepted its payment declaration if it has one (a row of kind payment,
+// whoever writes it). Otherwise it changes nothing.
+func tryDeclared(ctx context.Context, tx *gorm.DB, tid, orderID int64) error {
+	var docs []struct{ Kind, State string }
+	if err := tx.Raw(`SELECT kind, state FROM customs_declarations WHERE tenant_id = ? AND order_id = ?`, tid, orderID).Scan(&docs).Error; err != nil {
+		return err
+	}
+	st := map[string]string{}
+	for _, d := range docs {
+		st[d.Kind] = d.State
+	}
+	if st[DocOrder] != DeclAccepted || st[DocInventory] != DeclAccepted {
+		return nil
+	}
+	if p, ok := st[DocPayment]; ok && p != DeclAccepted {
+		return nil
+	}
+	var cur []string
+	if err := tx.Raw(`SELECT status FROM orders WHERE tenant_id = ? AND id = ? FOR UPDATE`, tid, orderID).Scan(&cur).Error; err != nil {
+		return err
+	}
+	if len(cur) != 1 || cur[0] != OrderDeclaring {
+		return nil
+	}
+	data := map[string]any{"documents": st}
+	return transition(ctx, tx, tid, orderID, OrderDeclaring, OrderDeclared, "customs_cleared", data, "")
+}
+
+// SettleCustoms moves order orderID of the shop in ctx to declared if all
+// its documents are accepted (see tryDeclared). For whoever changes a
+// document's state outside ApplyCustomsReceipts, e.g. the payment
+// declaration once WeChat Pay reports it accepted. not_found for another
+// shop's order.
+func (s *Service) SettleCustoms(ctx context.Context, orderID int64) error {
+	tid, err := tenantID(ctx)
+	if err != nil {
+		return err
+	}
+	if scope.ActorOf(ctx) == scope.System {
+		ctx = scope.WithActor(ctx, scope.Actor{Kind: "system", ID: "customs"})
+	}
+	return db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
+		var ids []int64
+		if err := tx.Raw(`SELECT id FROM orders WHERE tenant_id = ? AND id = ?`, tid, orderID).Scan(&ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return errNoOrder
+		}
+		return tryDeclared(ctx, tx, tid, orderID)
+	})
 }
 
 // orderTo moves the order from → to if it is in status from, else records
@@ -112,8 +367,13 @@ func (s *Service) orderTo(ctx context.Context, tx *gorm.DB, tid, orderID int64, 
 }
 
 // PollCustoms fetches the receipts the agent holds for order orderID of
-// the shop in ctx and applies them. It returns how many were new;
-// not_found for an order without a declaration.
+// the shop in ctx (order declaration, waybill, inventory list) and applies
+// them, then settles the order (see SettleCustoms). An order declaration
+// the e-port has not answered within customsResendAfter of its sending is
+// sent again (the same message: the agent and customs dedupe it on its
+// guid), up to maxSends sends; after that it waits in the queue of what
+// needs a person. It returns how many receipts were new; not_found for an
+// order without a declaration.
 func (s *Service) PollCustoms(ctx context.Context, orderID int64) (int, error) {
 	tid, err := tenantID(ctx)
 	if err != nil {
@@ -132,7 +392,7 @@ func (s *Service) PollCustoms(ctx context.Context, orderID int64) (int, error) {
 	if d.State == DeclPending {
 		return 0, nil
 	}
-	codes, gw, err := s.customsFor(tid)
+	codes, gw, err := s.customsAgentFor(ctx, tid)
 	if err != nil {
 		return 0, err
 	}
@@ -140,97 +400,58 @@ func (s *Service) PollCustoms(ctx context.Context, orderID int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return s.ApplyCustomsReceipts(ctx, rs)
+	n, err := s.ApplyCustomsReceipts(ctx, rs)
+	if err != nil {
+		return n, err
+	}
+	if n == 0 {
+		if err := s.SettleCustoms(ctx, orderID); err != nil {
+			return 0, err
+		}
+	}
+	return n, s.resendIfSilent(ctx, tid, orderID)
+}
+
+// Sending again an order declaration nobody answered.
+const (
+	customsResendAfter = 30 * time.Minute
+	maxSends           = 4
+)
+
+// resendIfSilent queues the same message again when the order declaration
+// was sent more than customsResendAfter ago and no receipt came since.
+func (s *Service) resendIfSilent(ctx context.Context, tid, orderID int64) error {
+	if scope.ActorOf(ctx) == scope.System {
+		ctx = scope.WithActor(ctx, scope.Actor{Kind: "system", ID: "customs"})
+	}
+	return db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
+		d, err := loadDecl(tx, tid, orderID, true)
+		if err != nil || d == nil || d.State != DeclSent || d.LastStatus != nil || d.SentAt == nil ||
+			time.Since(*d.SentAt) < customsResendAfter || d.Attempts >= maxSends {
+			return err
+		}
+		if err := tx.Exec(`UPDATE customs_declarations SET state = 'pending', last_error = ?, updated_at = now()
+			WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`,
+			"no answer from the e-port since "+d.SentAt.UTC().Format(time.RFC3339)+"; sent again", tid, orderID).Error; err != nil {
+			return err
+		}
+		if err := orderEvent(ctx, tx, tid, orderID, "customs_resent", "", "", map[string]any{"guid": d.GUID, "sends": d.Attempts}); err != nil {
+			return err
+		}
+		return outbox.Add(ctx, tx, outbox.Message{Kind: TaskCustomsDeclare, Queue: outbox.QueueCritical, TenantID: tid,
+			Data: customsTask{OrderID: orderID}})
+	})
 }
 
 var errNoDeclaration = errs.E(errs.NotFound, "customs_declaration_not_found", "this order has no customs declaration")
 
-// CustomsReceipt is a receipt as the admin view shows it.
-type CustomsReceipt struct {
-	GUID         string    `json:"guid"`
-	ReturnStatus int       `json:"return_status"`
-	ReturnTime   time.Time `json:"return_time"`
-	ReturnInfo   string    `json:"return_info"`
-}
-
-// CustomsDeclaration is one customs document of an order.
-type CustomsDeclaration struct {
-	Kind          string           `json:"kind"`
-	OrderNo       string           `json:"order_no"`
-	State         string           `json:"state"`
-	Attempt       int              `json:"attempt"`
-	GUID          string           `json:"guid"`
-	Sends         int              `json:"sends"`
-	LastStatus    *int             `json:"last_status"`
-	LastInfo      string           `json:"last_info"`
-	LastReceiptAt *time.Time       `json:"last_receipt_at"`
-	LastError     string           `json:"last_error"`
-	SentAt        *time.Time       `json:"sent_at"`
-	UpdatedAt     time.Time        `json:"updated_at"`
-	Receipts      []CustomsReceipt `json:"receipts"`
-}
-
-// CustomsView is the 三单 view of an order so far: the order declaration
-// (null until the order is paid). Payment and waybill declarations come
-// later.
-type CustomsView struct {
-	OrderID     int64               `json:"order_id"`
-	OrderNo     string              `json:"order_no"`
-	OrderStatus string              `json:"order_status"`
-	Order       *CustomsDeclaration `json:"order_declaration"`
-}
-
-// Customs returns the customs view of order orderID of the shop in ctx;
-// not_found for another shop's order.
-func (s *Service) Customs(ctx context.Context, orderID int64) (*CustomsView, error) {
-	tid, err := tenantID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var v *CustomsView
-	err = db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
-		v, err = customsView(tx, tid, orderID)
-		return err
-	})
-	return v, err
-}
-
-func customsView(tx *gorm.DB, tid, orderID int64) (*CustomsView, error) {
-	var os []struct {
-		OutTradeNo string
-		Status     string
-	}
-	if err := tx.Raw(`SELECT out_trade_no, status FROM orders WHERE tenant_id = ? AND id = ?`, tid, orderID).Scan(&os).Error; err != nil {
-		return nil, err
-	}
-	if len(os) == 0 {
-		return nil, errNoOrder
-	}
-	v := &CustomsView{OrderID: orderID, OrderNo: os[0].OutTradeNo, OrderStatus: os[0].Status}
-	d, err := loadDecl(tx, tid, orderID, false)
-	if err != nil || d == nil {
-		return v, err
-	}
-	cd := &CustomsDeclaration{Kind: "order", OrderNo: d.OrderNo, State: d.State, Attempt: d.Attempt, GUID: d.GUID, Sends: d.Attempts,
-		LastStatus: d.LastStatus, LastInfo: d.LastInfo, LastReceiptAt: utcPtr(d.LastReceiptAt), LastError: d.LastError,
-		SentAt: utcPtr(d.SentAt), UpdatedAt: d.UpdatedAt.UTC(), Receipts: []CustomsReceipt{}}
-	if err := tx.Raw(`SELECT guid, return_status, return_time, return_info FROM customs_receipts
-		WHERE tenant_id = ? AND order_id = ? AND kind = 'order' ORDER BY return_time, return_status LIMIT 200`, tid, orderID).
-		Scan(&cd.Receipts).Error; err != nil {
-		return nil, err
-	}
-	for i := range cd.Receipts {
-		cd.Receipts[i].ReturnTime = cd.Receipts[i].ReturnTime.UTC()
-	}
-	v.Order = cd
-	return v, nil
-}
-
 // Redeclare queues a new attempt of an order's declaration after customs
-// rejected it (or the agent refused it): a new guid, appType 2, sent by
-// the declare task. 404 for another shop's order or an order without a
-// declaration; 409 customs_not_rejected unless the declaration is
-// rejected or failed.
+// rejected one of its documents (or the agent refused it): a new guid,
+// appType 2, sent by the declare task; the waybill and the inventory list
+// start over once customs accepts the new attempt. 404 for another shop's
+// order or an order without a declaration; 409 customs_not_rejected
+// unless a document is rejected or failed (and the order declaration is
+// not still on its way).
 func (s *Service) Redeclare(ctx context.Context, orderID int64) (*CustomsView, error) {
 	tid, err := tenantID(ctx)
 	if err != nil {
@@ -252,21 +473,16 @@ func (s *Service) Redeclare(ctx context.Context, orderID int64) (*CustomsView, e
 		if d == nil {
 			return errNoDeclaration
 		}
-		if d.State != DeclRejected && d.State != DeclFailed {
+		var bad int64
+		if err := tx.Raw(`SELECT count(*) FROM customs_declarations WHERE tenant_id = ? AND order_id = ? AND kind IN ('waybill', 'inventory')
+			AND state IN ('rejected', 'failed')`, tid, orderID).Scan(&bad).Error; err != nil {
+			return err
+		}
+		if d.State != DeclRejected && d.State != DeclFailed && (d.State != DeclAccepted || bad == 0) {
 			return errs.E(errs.Conflict, "customs_not_rejected", "only a rejected or failed declaration can be declared again; this one is "+d.State).
 				WithDetails(map[string]string{"state": d.State})
 		}
-		next := d.Attempt + 1
-		if err := tx.Exec(`UPDATE customs_declarations SET state = 'pending', attempt = ?, guid = ?, last_status = NULL, last_info = '',
-			last_error = '', updated_at = now() WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`,
-			next, DeclarationGUID(tid, d.OrderNo, next), tid, orderID).Error; err != nil {
-			return err
-		}
-		if err := orderEvent(ctx, tx, tid, orderID, "customs_redeclare_requested", "", "", map[string]any{"attempt": next}); err != nil {
-			return err
-		}
-		if err := outbox.Add(ctx, tx, outbox.Message{Kind: TaskCustomsDeclare, Queue: outbox.QueueCritical, TenantID: tid,
-			Data: customsTask{OrderID: orderID}}); err != nil {
+		if err := redeclareTx(ctx, tx, tid, orderID, d, "customs_redeclare_requested"); err != nil {
 			return err
 		}
 		v, err = customsView(tx, tid, orderID)
@@ -275,17 +491,42 @@ func (s *Service) Redeclare(ctx context.Context, orderID int64) (*CustomsView, e
 	return v, err
 }
 
+// redeclareTx starts attempt d.Attempt+1 of the order declaration in tx:
+// pending with a new guid, a declare task, and the waybill and inventory
+// list back to pending, their messages so far replaced.
+func redeclareTx(ctx context.Context, tx *gorm.DB, tid, orderID int64, d *declRow, event string) error {
+	next := d.Attempt + 1
+	if err := tx.Exec(`UPDATE customs_declarations SET state = 'pending', attempt = ?, guid = ?, last_status = NULL, last_info = '',
+		last_error = '', updated_at = now() WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`,
+		next, DeclarationGUID(tid, d.OrderNo, next), tid, orderID).Error; err != nil {
+		return err
+	}
+	if err := tx.Exec(`UPDATE customs_declarations d SET state = 'pending', guid = '', last_status = NULL, last_info = '', last_error = '',
+		updated_at = now(), superseded_guids = ARRAY(SELECT DISTINCT r.guid FROM customs_receipts r
+			WHERE r.tenant_id = d.tenant_id AND r.order_id = d.order_id AND r.kind = d.kind ORDER BY 1)
+		WHERE d.tenant_id = ? AND d.order_id = ? AND d.kind IN ('waybill', 'inventory')`, tid, orderID).Error; err != nil {
+		return err
+	}
+	if err := orderEvent(ctx, tx, tid, orderID, event, "", "", map[string]any{"attempt": next}); err != nil {
+		return err
+	}
+	return outbox.Add(ctx, tx, outbox.Message{Kind: TaskCustomsDeclare, Queue: outbox.QueueCritical, TenantID: tid,
+		Data: customsTask{OrderID: orderID}})
+}
+
 // TaskCustomsPoll is the periodic task that fetches receipts of every
 // declaration still waiting for customs' answer.
 const TaskCustomsPoll = "customs.poll_receipts"
 
-// PollOpenCustoms fetches and applies the receipts of up to limit
-// declarations, in every shop, that were sent and not yet answered (last
-// changed before before). It returns how many receipts were new; a shop
-// whose agent fails does not stop the others (the error names them).
+// PollOpenCustoms polls (see PollCustoms) up to limit orders, in every
+// shop, with a document sent and not yet answered (last changed before
+// before), or still declaring with its order declaration and inventory
+// list accepted (waiting for the payment declaration). It returns how
+// many receipts were new; a shop whose agent fails does not stop the
+// others (the error names them).
 func (s *Service) PollOpenCustoms(ctx context.Context, before time.Time, limit int) (int, error) {
 	var open []struct{ TenantID, OrderID int64 }
-	if err := s.DB.WithContext(ctx).Raw(`SELECT tenant_id, order_id FROM customs_awaiting_receipts(?, ?)`, before, limit).Scan(&open).Error; err != nil {
+	if err := s.DB.WithContext(ctx).Raw(`SELECT tenant_id, order_id FROM customs_orders_to_poll(?, ?)`, before, limit).Scan(&open).Error; err != nil {
 		return 0, err
 	}
 	n := 0

@@ -87,9 +87,11 @@ func TestCustomsDeclaration(t *testing.T) {
 
 	// Receipts, fetched from the agent: 2, 3, then 120.
 	ctx := m.ctx()
-	// The periodic poll finds both declarations, in every shop: 3 receipts each.
+	// The periodic poll finds both declarations, in every shop: 3 receipts
+	// of the accepted one, then 2 of its waybill and 3 of its inventory
+	// list; 3 of the rejected one.
 	n, err := e.App.Shop.PollOpenCustoms(context.Background(), time.Now(), 100)
-	if err != nil || n != 6 {
+	if err != nil || n != 11 {
 		t.Fatalf("poll: %d %v", n, err)
 	}
 	_, v := customsView(t, e, "nordic-skin", ok.ID, owner)
@@ -193,8 +195,8 @@ func TestCustomsDeclareTwice(t *testing.T) {
 	}
 	wg.Wait()
 	n, err := e.App.Shop.PollCustoms(ctx, o.ID)
-	if err != nil || n != 3 {
-		t.Fatalf("receipts: %d %v (one declaration answers 2, 3, 120)", n, err)
+	if err != nil || n != 8 {
+		t.Fatalf("receipts: %d %v (one declaration answers 2, 3, 120; its waybill 2, 120; its inventory list 2, 120, 800)", n, err)
 	}
 	v, err := e.App.Shop.Customs(ctx, o.ID)
 	if err != nil || v.Order.State != shop.DeclAccepted || v.Order.GUID != shop.DeclarationGUID(m.t.ID, o.OutTradeNo, 1) {

@@ -13,18 +13,19 @@ import (
 
 // Deps are what the shop needs from the rest of Minishop.
 type Deps struct {
-	DB         *gorm.DB
-	Redis      *redis.Client
-	Keys       *vault.Keyring
-	Platform   *vault.PlatformKeys // platform-wide secrets (customer tokens, buyer ID hash)
-	Tenants    *tenant.Service
-	Rates      TaxRates
-	Media      Storage // where uploaded images live
-	Log        *slog.Logger
-	SandboxURL string         // WeChat API base for tenants in test mode
-	WeChatAPI  string         // WeChat API base for tenants in live mode
-	Checkout   OrderConfig    // checkout limits and the payment deadline
-	Payments   PaymentGateway // the payment provider; nil: orders cannot be paid yet (503)
+	DB           *gorm.DB
+	Redis        *redis.Client
+	Keys         *vault.Keyring
+	Platform     *vault.PlatformKeys // platform-wide secrets (customer tokens, buyer ID hash)
+	Tenants      *tenant.Service
+	Rates        TaxRates
+	Media        Storage // where uploaded images live
+	Log          *slog.Logger
+	SandboxURL   string         // WeChat API base for tenants in test mode
+	WeChatAPI    string         // WeChat API base for tenants in live mode
+	CustomsAgent CustomsAgent   // the declaration agent of live-mode shops
+	Checkout     OrderConfig    // checkout limits and the payment deadline
+	Payments     PaymentGateway // the payment provider; nil: orders cannot be paid yet (503)
 }
 
 // Service is the shop: catalog administration, the storefront's catalog

@@ -118,7 +118,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 		return nil, fmt.Errorf("MINISHOP_ORDER_PAYMENT_TIMEOUT: %w", err)
 	}
 	a.Shop = shop.New(shop.Deps{DB: g, Redis: rdb, Keys: keys, Platform: vault.NewPlatformKeys(keys, g), Tenants: a.Tenants, Rates: rates, Media: shop.Disk{Dir: cfg.MediaDir},
-		Log: log, SandboxURL: cfg.SandboxURL, WeChatAPI: cfg.WeChatAPI, Checkout: shop.OrderConfig{PaymentTimeout: payTimeout}})
+		Log: log, SandboxURL: cfg.SandboxURL, WeChatAPI: cfg.WeChatAPI, Checkout: shop.OrderConfig{PaymentTimeout: payTimeout},
+		CustomsAgent: shop.CustomsAgent{URL: cfg.CustomsAgentURL, DxpID: cfg.CustomsAgentDxpID}})
 	a.Payments = a.newPayments()
 	a.Shop.Logistics = shop.LogisticsConfig{CallbackBase: cfg.PublicURL, AutoComplete: time.Duration(cfg.OrderAutoCompleteDays) * 24 * time.Hour}
 	a.Shop.SetPaymentGateway(a.Payments)
