@@ -26,5 +26,6 @@ func (h *Handler) RegisterAdmin(r tenant.Router) {
 	h.registerOrderAdmin(r)
 	h.registerRefundAdmin(r)
 	h.registerCustomsAdmin(r)
+	h.registerLogisticsAdmin(r)
 	h.registerCustomsPaymentAdmin(r)
 }

@@ -21,11 +21,12 @@ type Deps struct {
 	Rates        TaxRates
 	Media        Storage // where uploaded images live
 	Log          *slog.Logger
-	SandboxURL   string         // WeChat API base for tenants in test mode
-	WeChatAPI    string         // WeChat API base for tenants in live mode
-	CustomsAgent CustomsAgent   // the declaration agent of live-mode shops
-	Checkout     OrderConfig    // checkout limits and the payment deadline
-	Payments     PaymentGateway // the payment provider; nil: orders cannot be paid yet (503)
+	SandboxURL   string          // WeChat API base for tenants in test mode
+	WeChatAPI    string          // WeChat API base for tenants in live mode
+	CustomsAgent CustomsAgent    // the declaration agent of live-mode shops
+	Checkout     OrderConfig     // checkout limits and the payment deadline
+	Payments     PaymentGateway  // the payment provider; nil: orders cannot be paid yet (503)
+	Logistics    LogisticsConfig // shipping, tracking and the WeChat shipping-information upload
 }
 
 // Service is the shop: catalog administration, the storefront's catalog
@@ -38,6 +39,7 @@ type Service struct {
 
 	cache CatalogCache
 	pay   paymentSlot
+	logi  logisticsState
 }
 
 // CatalogCache is told when a tenant's catalog changed, so storefront reads

@@ -77,6 +77,16 @@ func Mux(d Deps) *asynq.ServeMux {
 	}))
 	mux.Handle(shop.TaskCloseExpired, closeExpired(d))
 	mux.Handle(shop.TaskQueryPending, queryPending(d))
+	mux.Handle(shop.TaskShippingUpload, tenantTask(d, func(ctx context.Context, taskID string) error {
+		return d.Shop.UploadShipping(ctx, taskID, taskData(ctx))
+	}))
+	mux.Handle(shop.TaskTrackSubscribe, tenantTask(d, func(ctx context.Context, taskID string) error {
+		return d.Shop.SubscribeTask(ctx, taskID, taskData(ctx))
+	}))
+	mux.Handle(shop.TaskLogisticsSweep, asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		_, err := d.Shop.SweepLogistics(ctx, time.Now(), 200)
+		return err
+	}))
 	mux.Handle(billing.TaskReconcileDaily, asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
 		n, err := d.Reconcile.FanOut(ctx, time.Now())
 		d.Log.InfoContext(ctx, "daily reconciliation queued", "shops", n, "err", err)
