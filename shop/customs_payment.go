@@ -319,6 +319,9 @@ func (s *Service) DeclarePayment(ctx context.Context, taskID string, data json.R
 	var p *payCustomsRow
 	var subs []paySubOrder
 	err = db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
+		if done, err := taskDone(tx, taskID); err != nil || done {
+			return err // delivered again after it ran: WeChat Pay is not asked twice
+		}
 		if d, err = loadPayDecl(tx, tid, t.OrderID, true); err != nil || d == nil || d.State != DeclPending {
 			return err
 		}
@@ -355,6 +358,13 @@ func (s *Service) DeclarePayment(ctx context.Context, taskID string, data json.R
 		var r *wechatpay.CustomsRecord
 		if d.Attempt > 1 && sub.State != "" {
 			r, err = cc.Redeclare(ctx, p.customsOrder(sub, nil))
+			if err != nil && !errors.Is(err, wechatpay.ErrUnavailable) {
+				// Refused because it is already being declared again (a
+				// redeclaration sent twice): take WeChat Pay's current state.
+				if cur := s.payRecordOf(ctx, cc, p, sub.SubOrderNo); cur != nil && cur.State != wechatpay.CustomsFail && cur.State != wechatpay.CustomsExcept {
+					r, err = cur, nil
+				}
+			}
 		} else {
 			r, err = cc.Declare(ctx, p.customsOrder(sub, buyer))
 		}
@@ -400,6 +410,28 @@ func (s *Service) DeclarePayment(ctx context.Context, taskID string, data json.R
 		return nil
 	})
 	return err
+}
+
+// taskDone reports whether task taskID already committed its effect
+// (outbox.Once), so a late redelivery makes no outside call.
+func taskDone(tx *gorm.DB, taskID string) (bool, error) {
+	var n int64
+	err := tx.Raw(`SELECT count(*) FROM task_runs WHERE task_id = ?`, taskID).Scan(&n).Error
+	return n > 0, err
+}
+
+// payRecordOf is WeChat Pay's current record of one customs order, or nil.
+func (s *Service) payRecordOf(ctx context.Context, cc *wechatpay.CustomsClient, p *payCustomsRow, subOrderNo string) *wechatpay.CustomsRecord {
+	recs, err := cc.Query(ctx, wechatpay.CustomsQuery{Customs: p.Customs, OutTradeNo: p.OutTradeNo})
+	if err != nil {
+		return nil
+	}
+	for i := range recs {
+		if recs[i].SubOrderNo == subOrderNo {
+			return &recs[i]
+		}
+	}
+	return nil
 }
 
 // payStatus maps WeChat Pay's state (and the identity check) to a receipt
@@ -676,6 +708,9 @@ func (s *Service) ModifyPayment(ctx context.Context, taskID string, data json.Ra
 	var refunded, unapplied int64
 	var d *declRow
 	err = db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
+		if done, err := taskDone(tx, taskID); err != nil || done {
+			return err
+		}
 		if d, err = loadPayDecl(tx, tid, t.OrderID, false); err != nil || d == nil {
 			return err
 		}

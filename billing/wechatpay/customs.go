@@ -313,9 +313,9 @@ type customsJSON struct {
 	SubOrderNo              string `json:"sub_order_no,omitempty"`
 	SubOrderID              string `json:"sub_order_id,omitempty"`
 	FeeType                 string `json:"fee_type,omitempty"`
-	OrderFee                int64  `json:"order_fee,omitempty"`
-	TransportFee            int64  `json:"transport_fee,omitempty"`
-	ProductFee              int64  `json:"product_fee,omitempty"`
+	OrderFee                *int64 `json:"order_fee,omitempty"` // pointers: a split order sends 0 too
+	TransportFee            *int64 `json:"transport_fee,omitempty"`
+	ProductFee              *int64 `json:"product_fee,omitempty"`
 	CertificateType         string `json:"certificate_type,omitempty"`
 	CertificateID           string `json:"certificate_id,omitempty"`
 	CertificateName         string `json:"certificate_name,omitempty"`
@@ -332,7 +332,14 @@ func (j customsJSON) record() CustomsRecord {
 	return CustomsRecord{OutTradeNo: j.OutTradeNo, TransactionID: j.TransactionID, SubOrderNo: j.SubOrderNo, SubOrderID: j.SubOrderID,
 		Customs: j.Customs, MchCustomsNo: j.MerchantCustomsNo, State: j.State, Explanation: j.Explanation, ModifyTime: t,
 		CertCheckResult: j.CertCheckResult, VerifyDepartment: j.VerifyDepartment, VerifyDepartmentTradeID: j.VerifyDepartmentTradeID,
-		OrderFee: j.OrderFee, TransportFee: j.TransportFee, ProductFee: j.ProductFee, Duty: j.Duty}
+		OrderFee: deref(j.OrderFee), TransportFee: deref(j.TransportFee), ProductFee: deref(j.ProductFee), Duty: j.Duty}
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 // v3IDs are the merchant fields of a v3 customs request body.
@@ -355,7 +362,7 @@ func (cc *CustomsClient) v3Declare(ctx context.Context, method string, o Customs
 		j.MchID, j.AppID = cc.c.mchID, cc.c.appID
 	}
 	if o.SubOrderNo != "" {
-		j.FeeType, j.OrderFee, j.TransportFee, j.ProductFee = "CNY", o.OrderFee, o.TransportFee, o.ProductFee
+		j.FeeType, j.OrderFee, j.TransportFee, j.ProductFee = "CNY", &o.OrderFee, &o.TransportFee, &o.ProductFee
 	}
 	if o.CertID != "" && method == "POST" {
 		key := cc.c.verifier.key(cc.c.verifier.acceptSerial())

@@ -155,7 +155,7 @@ func TestCustomsDeclarationAllModes(t *testing.T) {
 			}
 			// Other content under the same numbers needs MODIFY.
 			other := o
-			other.ProductFee, other.OrderFee = 18_000, 19_000
+			other.ProductFee, other.OrderFee, other.TransportFee = 19_000, 19_000, 0 // no freight left: 0 is sent, not left out
 			if _, err := cc.Declare(ctx, other); !wechatpay.IsCode(err, "PARAM_ERROR") {
 				t.Fatalf("other content: %v", err)
 			}
