@@ -100,9 +100,16 @@ func Mux(d Deps) *asynq.ServeMux {
 
 // tenantTask adapts a tenant-scoped handler: it decodes the outbox envelope,
 // scopes the context to its tenant and request id, and passes the task id
-// the handler uses for its once-only marker.
+// the handler uses for its once-only marker. It records the outcome on the
+// outbox row: done, or failed with the error (for the brand, in its terms).
 func tenantTask(d Deps, fn func(ctx context.Context, taskID string) error) asynq.HandlerFunc {
-	return func(ctx context.Context, t *asynq.Task) error {
+	return TenantTask(d.DB, d.Log, fn)
+}
+
+// TenantTask is the adapter of every outbox task handler (see tenantTask),
+// for handlers registered outside Mux.
+func TenantTask(g *gorm.DB, log *slog.Logger, fn func(ctx context.Context, taskID string) error) asynq.HandlerFunc {
+	return func(ctx context.Context, t *asynq.Task) (err error) {
 		var env outbox.Envelope
 		if err := json.Unmarshal(t.Payload(), &env); err != nil || env.TenantID <= 0 {
 			// Retrying cannot fix a malformed payload.
@@ -113,15 +120,34 @@ func tenantTask(d Deps, fn func(ctx context.Context, taskID string) error) asynq
 		ctx = scope.WithRequestID(ctx, env.RequestID)
 		ctx = context.WithValue(ctx, taskDataKey{}, env.Data)
 		start := time.Now()
-		err := fn(ctx, taskID)
-		if err == nil {
-			if derr := outbox.Done(ctx, d.DB, env.OutboxID); derr != nil {
-				d.Log.WarnContext(ctx, "task done but not recorded; it may be offered again, harmlessly", "task_id", taskID, "err", derr)
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("task %s panicked: %v", t.Type(), p)
 			}
+			record(ctx, g, log, env.OutboxID, taskID, err)
+			log.InfoContext(ctx, "task", "type", t.Type(), "task_id", taskID, "tenant_id", env.TenantID,
+				"request_id", env.RequestID, "ms", time.Since(start).Milliseconds(), "err", err)
+		}()
+		return fn(ctx, taskID)
+	}
+}
+
+// record writes the outcome of a task on its outbox row. Losing this write
+// is harmless: a success not recorded is offered again and finds its work
+// done; a failure not recorded is retried by asynq all the same.
+func record(ctx context.Context, g *gorm.DB, log *slog.Logger, outboxID int64, taskID string, err error) {
+	ctx = context.WithoutCancel(ctx)
+	if err == nil {
+		if derr := outbox.Done(ctx, g, outboxID); derr != nil {
+			log.WarnContext(ctx, "task done but not recorded; it may be offered again, harmlessly", "task_id", taskID, "err", derr)
 		}
-		d.Log.InfoContext(ctx, "task", "type", t.Type(), "task_id", taskID, "tenant_id", env.TenantID,
-			"request_id", env.RequestID, "ms", time.Since(start).Milliseconds(), "err", err)
-		return err
+		return
+	}
+	retried, _ := asynq.GetRetryCount(ctx)
+	max, _ := asynq.GetMaxRetry(ctx)
+	final := retried >= max || errors.Is(err, asynq.SkipRetry)
+	if ferr := outbox.Failed(ctx, g, outboxID, err, final); ferr != nil {
+		log.WarnContext(ctx, "task failure not recorded", "task_id", taskID, "err", ferr)
 	}
 }
 
@@ -140,6 +166,11 @@ func Server(r asynq.RedisConnOpt, concurrency int, grace time.Duration, log *slo
 		Concurrency:     concurrency,
 		Queues:          Queues,
 		ShutdownTimeout: grace,
+		// The relay keeps few tasks of each shop in Redis (outbox.Relay.InFlight),
+		// so queues run empty often; an idle worker looks again after about
+		// this long (asynq's default, 1s, would cap a shop's flood at a few
+		// dozen tasks a second and delay every task by up to a second).
+		TaskCheckInterval: 100 * time.Millisecond,
 		// A task whose worker died (lease expired) did not fail: run it again
 		// soon instead of backing off as for an error.
 		RetryDelayFunc: func(n int, err error, t *asynq.Task) time.Duration {
