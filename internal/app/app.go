@@ -120,6 +120,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	a.Shop = shop.New(shop.Deps{DB: g, Redis: rdb, Keys: keys, Platform: vault.NewPlatformKeys(keys, g), Tenants: a.Tenants, Rates: rates, Media: shop.Disk{Dir: cfg.MediaDir},
 		Log: log, SandboxURL: cfg.SandboxURL, WeChatAPI: cfg.WeChatAPI, Checkout: shop.OrderConfig{PaymentTimeout: payTimeout},
 		CustomsAgent: shop.CustomsAgent{URL: cfg.CustomsAgentURL, DxpID: cfg.CustomsAgentDxpID}})
+	a.Shop.SetCatalogCacheLimit(int64(cfg.CatalogCacheMB) << 20)
 	a.Payments = a.newPayments()
 	a.Shop.Logistics = shop.LogisticsConfig{CallbackBase: cfg.PublicURL, AutoComplete: time.Duration(cfg.OrderAutoCompleteDays) * 24 * time.Hour}
 	a.Shop.SetPaymentGateway(a.Payments)
@@ -182,13 +183,13 @@ func (a *App) Scheduler() (*asynq.Scheduler, error) {
 		asynq.Queue(outbox.QueueDefault), asynq.MaxRetry(0), asynq.Timeout(50*time.Second), asynq.Retention(3*time.Minute)); err != nil {
 		return nil, err
 	}
-	// Tracking queries, subscriptions, shipping-upload retries and auto-completion.
-	if _, err := s.Register(worker.EveryMinute().Spec, asynq.NewTask(shop.TaskLogisticsSweep, nil), asynq.TaskID(shop.TaskLogisticsSweep),
+	// WeChat Pay's outcome of payment declarations (支付报关).
+	if _, err := s.Register(worker.EveryMinute().Spec, asynq.NewTask(shop.TaskCustomsPaymentPoll, nil), asynq.TaskID(shop.TaskCustomsPaymentPoll),
 		asynq.Queue(outbox.QueueDefault), asynq.MaxRetry(0), asynq.Timeout(50*time.Second), asynq.Retention(3*time.Minute)); err != nil {
 		return nil, err
 	}
-	// WeChat Pay's outcome of payment declarations (支付报关).
-	if _, err := s.Register(worker.EveryMinute().Spec, asynq.NewTask(shop.TaskCustomsPaymentPoll, nil), asynq.TaskID(shop.TaskCustomsPaymentPoll),
+	// Tracking queries, subscriptions, shipping-upload retries and auto-completion.
+	if _, err := s.Register(worker.EveryMinute().Spec, asynq.NewTask(shop.TaskLogisticsSweep, nil), asynq.TaskID(shop.TaskLogisticsSweep),
 		asynq.Queue(outbox.QueueDefault), asynq.MaxRetry(0), asynq.Timeout(50*time.Second), asynq.Retention(3*time.Minute)); err != nil {
 		return nil, err
 	}
@@ -280,6 +281,7 @@ func (a *App) Router() *gin.Engine {
 	th.RegisterHome(admin.Group("/tenants/:slug"))
 	sh.RegisterAdmin(admin.Group("/tenants/:slug"))
 	billing.RegisterReconciliation(admin.Group("/tenants/:slug"), a.Reconcile)
+	tenant.RegisterTasks(admin.Group("/tenants/:slug"), &tenant.Tasks{DB: a.DB, Queue: a.Inspector, Authz: a.Authz})
 	if a.Cfg.Dev {
 		// The dev mail outbox: invitations and resets land here instead of an inbox.
 		admin.GET("/dev/mail", tenant.PermPublic, func(c *gin.Context) {

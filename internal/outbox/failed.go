@@ -81,10 +81,11 @@ type Remover interface {
 
 // Rerun runs a failed task of tenantID again: it removes asynq's archived
 // copy and returns the row to the relay, which enqueues it like a new one
-// (fairly, under the tenant's cap). 404 task_not_found for no such task of
-// this tenant; 409 task_not_failed for a task that succeeded or has not
-// failed for good; 503 when Redis cannot be reached (nothing changes).
-func Rerun(ctx context.Context, g *gorm.DB, q Remover, tenantID, id int64) (*FailedTask, error) {
+// (fairly, under the tenant's cap). check, given the task's kind, may refuse
+// (its error is returned). 404 task_not_found for no such task of this
+// tenant; 409 task_not_failed for a task that succeeded or has not failed
+// for good; 503 when Redis cannot be reached (nothing changes).
+func Rerun(ctx context.Context, g *gorm.DB, q Remover, tenantID, id int64, check func(kind string) error) (*FailedTask, error) {
 	var t FailedTask
 	err := g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var cur struct {
@@ -98,6 +99,9 @@ func Rerun(ctx context.Context, g *gorm.DB, q Remover, tenantID, id int64) (*Fai
 		}
 		if res.RowsAffected == 0 {
 			return errs.E(errs.NotFound, "task_not_found", "no such task")
+		}
+		if err := check(cur.Kind); err != nil {
+			return err
 		}
 		switch {
 		case cur.DoneAt != nil:
