@@ -122,3 +122,150 @@ export function consolePath(page) {
   const u = new URL(page.url());
   return u.pathname.replace(/^\/admin/, '') + u.search;
 }
+
+// ——— Helpers of the operations tests (orders that are paid, through the
+// storefront API and the sandbox, as a Mini Program would). ———
+
+/**
+ * The sandbox's base URL: MINISHOP_E2E_SANDBOX_URL, else the
+ * MINISHOP_SANDBOX_ADDR of the `minishop dev` process serving baseURL()
+ * (scripts/e2e.sh starts it with both addresses in its environment); null
+ * when unknown.
+ */
+export async function findSandboxURL() {
+  if (process.env.MINISHOP_E2E_SANDBOX_URL) return process.env.MINISHOP_E2E_SANDBOX_URL.replace(/\/+$/, '');
+  const { readdir, readFile } = await import('node:fs/promises');
+  const port = new URL(baseURL()).port;
+  let pids = [];
+  try {
+    pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    let env;
+    try {
+      env = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+    } catch {
+      continue;
+    }
+    if (!env.some((v) => v.startsWith('MINISHOP_HTTP_ADDR=') && v.endsWith(':' + port))) continue;
+    const sb = env.find((v) => v.startsWith('MINISHOP_SANDBOX_ADDR='));
+    if (sb) return 'http://' + sb.slice('MINISHOP_SANDBOX_ADDR='.length);
+  }
+  return null;
+}
+
+/** A JSON request to the server naming a storefront by its Host header: { status, body, text }. */
+export async function storefrontRequest(method, host, path, body, headers = {}) {
+  const http = await import('node:http');
+  const u = new URL(baseURL());
+  const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        method,
+        hostname: u.hostname,
+        port: u.port,
+        path,
+        headers: { Host: host, Accept: 'application/json', ...(data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {}), ...headers },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json = null;
+          try {
+            json = text ? JSON.parse(text) : null;
+          } catch {
+            json = null;
+          }
+          resolve({ status: res.statusCode, body: json, text });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (data) req.write(data);
+    req.end();
+  });
+}
+
+/** An admin API call of a shop through a browser context's session: { status, body }. */
+export async function shopAPI(context, slug, method, path, body) {
+  const res = await context.request.fetch(API + `/tenants/${slug}` + path, {
+    method,
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    data: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let json = null;
+  try {
+    json = await res.json();
+  } catch {
+    json = null;
+  }
+  return { status: res.status(), body: json };
+}
+
+/** Polls fn every half second until it returns something truthy (that value), failing after ms. */
+export async function waitFor(what, fn, ms = 60_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+/** A valid resident ID number for sequence n (GB 11643 check digit). */
+export function residentID(n) {
+  const base = `11010519900101${String(n % 1000).padStart(3, '0')}`;
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(base[i]) * w[i];
+  return base + '10X98765432'[sum % 11];
+}
+
+/**
+ * A buyer (a new WeChat user `buyer`) orders `quantity` of sku in the shop
+ * and pays through the sandbox; resolves to the order (storefront view)
+ * once WeChat Pay's notification has marked it paid. `context` is signed in
+ * as a member who may read the shop's credentials and orders.
+ */
+export async function buyAndPay(context, { slug, sandbox, skuId, quantity = 1, buyer, idSeq = 7 }) {
+  const appid = await waitFor('the test Mini Program', async () => {
+    const c = await shopAPI(context, slug, 'GET', '/credentials');
+    return c.body?.credentials?.test?.miniprogram?.public?.appid;
+  });
+  const host = `${slug}.localhost`;
+  const post = async (url, body) => {
+    const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, body: await res.json().catch(() => null) };
+  };
+  const lc = await post(sandbox + '/sandbox/v1/wx-login-code', { appid, user: buyer });
+  assert.equal(lc.status, 200, `wx-login-code: ${JSON.stringify(lc.body)}`);
+  const auth = await storefrontRequest('POST', host, '/api/v1/auth/wechat', { code: lc.body.code });
+  assert.equal(auth.status, 200, `auth: ${auth.text}`);
+  const bearer = { Authorization: `Bearer ${auth.body.token}` };
+  const addr = await storefrontRequest(
+    'POST',
+    host,
+    '/api/v1/me/addresses',
+    { consignee: '李四', phone: '13900139000', province_code: '310000', city_code: '310100', district_code: '310115', province: '上海市', city: '上海市', district: '浦东新区', detail: '陆家嘴环路 100 号' },
+    bearer,
+  );
+  assert.equal(addr.status, 201, `address: ${addr.text}`);
+  const ident = await storefrontRequest('POST', host, '/api/v1/me/identities', { name: '李四', id_number: residentID(idSeq) }, bearer);
+  assert.equal(ident.status, 201, `identity: ${ident.text}`);
+  const cart = await storefrontRequest('POST', host, '/api/v1/cart/items', { sku_id: skuId, quantity }, bearer);
+  assert.equal(cart.status, 200, `cart: ${cart.text}`);
+  const ord = await storefrontRequest('POST', host, '/api/v1/orders', { address_id: addr.body.id, identity_id: ident.body.id }, { ...bearer, 'Idempotency-Key': buyer });
+  assert.equal(ord.status, 201, `order: ${ord.text}`);
+  const pay = await storefrontRequest('POST', host, `/api/v1/orders/${ord.body.id}/pay`, undefined, bearer);
+  assert.equal(pay.status, 200, `pay: ${pay.text}`);
+  const confirmed = await post(sandbox + '/sandbox/v1/pay', { appId: appid, ...pay.body.params });
+  assert.equal(confirmed.body?.trade_state, 'SUCCESS', `sandbox pay: ${JSON.stringify(confirmed.body)}`);
+  await waitFor('the order to be paid', async () => (await shopAPI(context, slug, 'GET', `/orders/${ord.body.id}`)).body?.paid_at);
+  return ord.body;
+}

@@ -80,7 +80,7 @@ export function ImportExportPage() {
               path={(f) => importTemplatePath(shop.slug, f)}
               fallback="catalog-template"
             >
-              <ul style={{ margin: '4px 0 0', paddingLeft: 18 }}>
+              <ul style={{ margin: '16px 0 0', paddingLeft: 18 }}>
                 <li>
                   <Typography.Text type="secondary">{t('ops.template.ruleHandle')}</Typography.Text>
                 </li>
@@ -199,6 +199,7 @@ function ImportCard() {
       }
     >
       {jobId === null && !sending && (
+        <div data-testid="import-dropzone">
         <Upload.Dragger
           accept=".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
           multiple={false}
@@ -207,7 +208,6 @@ function ImportCard() {
             start(file);
             return false;
           }}
-          data-testid="import-dropzone"
         >
           <p className="ant-upload-drag-icon">
             <InboxOutlined />
@@ -215,6 +215,7 @@ function ImportCard() {
           <p className="ant-upload-text">{t('ops.import.drop')}</p>
           <p className="ant-upload-hint">{t('ops.import.dropHint')}</p>
         </Upload.Dragger>
+        </div>
       )}
       {sending && (
         <div data-testid="import-uploading">
@@ -298,7 +299,7 @@ function JobView({ job }: { job: CatalogImport }) {
             type="error"
             showIcon
             icon={<CloseCircleFilled />}
-            message={t('ops.import.failed', { count: number(job.error_count) })}
+            message={job.error_count === 1 ? t('ops.import.failedOne') : t('ops.import.failed', { count: number(job.error_count) })}
             description={job.error_count > job.errors.length ? t('ops.import.firstErrors', { shown: job.errors.length }) : undefined}
             action={
               <Button

@@ -214,15 +214,26 @@ function Discrepancies({ date, list, writable }: { date: string; list: Discrepan
 
 /** The evidence of a discrepancy: the bill's row and our record, as labelled values. */
 function Evidence({ d }: { d: Discrepancy }) {
-  const { t } = useI18n();
+  const { t, money } = useI18n();
   const entries = Object.entries(d.evidence ?? {});
   if (entries.length === 0) return <Typography.Text type="secondary">{t('ops.recon.noEvidence')}</Typography.Text>;
-  const show = (v: unknown) => (typeof v === 'object' && v !== null ? <pre className="mono" style={{ margin: 0, whiteSpace: 'pre-wrap' }}>{JSON.stringify(v, null, 2)}</pre> : String(v));
+  // Amounts are fen: shown in yuan, with the raw figure for comparing with the bill.
+  const show = (k: string, v: unknown) => {
+    if (typeof v === 'object' && v !== null) return <pre className="mono" style={{ margin: 0, whiteSpace: 'pre-wrap' }}>{JSON.stringify(v, null, 2)}</pre>;
+    if (typeof v === 'number' && Number.isInteger(v) && /(amount|total|fee|refund)$/.test(k)) {
+      return (
+        <span>
+          {money(v)} <Typography.Text type="secondary" className="mono">({v})</Typography.Text>
+        </span>
+      );
+    }
+    return String(v);
+  };
   return (
     <Descriptions size="small" bordered column={1} title={t('ops.recon.evidence')} data-testid="discrepancy-evidence">
       {entries.map(([k, v]) => (
         <Descriptions.Item key={k} label={<span className="mono">{k}</span>}>
-          {show(v)}
+          {show(k, v)}
         </Descriptions.Item>
       ))}
     </Descriptions>
