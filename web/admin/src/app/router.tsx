@@ -15,6 +15,8 @@ import { OrderDetailPage } from '../pages/orders/OrderDetailPage';
 import { ImportExportPage } from '../pages/catalog/ImportExportPage';
 import { ReconciliationPage } from '../pages/reconciliation/ReconciliationPage';
 import { ReconciliationDayPage } from '../pages/reconciliation/ReconciliationDayPage';
+import { CustomsPage } from '../pages/customs/CustomsPage';
+import { LogisticsPage } from '../pages/logistics/LogisticsPage';
 import { NotFoundPage } from '../pages/NotFoundPage';
 import { RootRedirect } from '../pages/RootRedirect';
 import { RouteError } from '../pages/RouteError';
@@ -35,7 +37,7 @@ function ShopNotFound() {
 }
 
 // Sections with screens of their own are routed above.
-const built = new Set<Section['key']>(['home', 'catalog', 'orders', 'settings', 'team', 'audit', 'reconciliation']);
+const built = new Set<Section['key']>(['home', 'catalog', 'orders', 'settings', 'team', 'audit', 'reconciliation', 'customs', 'logistics']);
 const notHome = (s: Section): s is Section & { key: Exclude<Section['key'], 'home'> } => !built.has(s.key);
 
 export function createRouter() {
@@ -70,6 +72,8 @@ export function createRouter() {
                   { path: 'catalog/:id', element: <RequirePermission perm="catalog:read"><ProductEditorPage /></RequirePermission> },
                   { path: 'orders', element: <RequirePermission perm="orders:read"><OrderListPage /></RequirePermission> },
                   { path: 'orders/:id', element: <RequirePermission perm="orders:read"><OrderDetailPage /></RequirePermission> },
+                  { path: 'customs', element: <RequirePermission perm="orders:read"><CustomsPage /></RequirePermission> },
+                  { path: 'logistics', element: <RequirePermission perm="orders:read"><LogisticsPage /></RequirePermission> },
                   { path: 'reconciliation', element: <RequirePermission perm="finance:read"><ReconciliationPage /></RequirePermission> },
                   { path: 'reconciliation/:date', element: <RequirePermission perm="finance:read"><ReconciliationDayPage /></RequirePermission> },
                   { path: 'settings', element: <RequirePermission perm="shop:read"><SettingsPage /></RequirePermission> },
