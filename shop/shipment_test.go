@@ -86,11 +86,7 @@ func (l *logiShop) declared(t *testing.T, lines ...int64) shop.Order {
 
 func (l *logiShop) status(t *testing.T, id int64) string {
 	t.Helper()
-	var s string
-	l.sql(t, func(tx *gorm.DB) error {
-		return tx.Raw(`SELECT status FROM orders WHERE tenant_id = ? AND id = ?`, l.t.ID, id).Scan(&s).Error
-	})
-	return s
+	return (&payShop{miniShop: l.miniShop}).status(t, id)
 }
 
 func (l *logiShop) admin(t *testing.T, method, path string, body any) *testenv.Response {
@@ -129,7 +125,7 @@ func (l *logiShop) shipments(t *testing.T, id int64) shop.OrderShipments {
 
 func (l *logiShop) events(t *testing.T, id int64, kind string) int64 {
 	t.Helper()
-	return l.count(t, `SELECT count(*) FROM order_events WHERE tenant_id = ? AND order_id = ? AND kind = ?`, l.t.ID, id, kind)
+	return (&payShop{miniShop: l.miniShop}).events(t, id, kind)
 }
 
 // sandboxAny calls a sandbox control endpoint and returns its status and body.

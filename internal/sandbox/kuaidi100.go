@@ -35,7 +35,6 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -296,17 +295,26 @@ func (k *k100State) controlAccount(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, ctJSON, http.StatusOK, map[string]string{"customer": a.Customer, "key": a.Key, "salt": a.Salt})
 }
 
-func (k *k100State) controlAdvance(w http.ResponseWriter, r *http.Request) {
+// withBill decodes a control request naming a waybill and runs fn with
+// it, holding k.mu.
+func (k *k100State) withBill(w http.ResponseWriter, r *http.Request, fn func(t *k100Target, b *waybill)) {
 	t, ok := k.target(w, r)
 	if !ok {
 		return
 	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	fn(t, k.bill(t.Company, t.Number))
+}
+
+func (k *k100State) controlAdvance(w http.ResponseWriter, r *http.Request) {
+	k.withBill(w, r, func(t *k100Target, b *waybill) { k.advance(w, t, b) })
+}
+
+func (k *k100State) advance(w http.ResponseWriter, t *k100Target, b *waybill) {
 	if t.Steps <= 0 {
 		t.Steps = 1
 	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	b := k.bill(t.Company, t.Number)
 	b.customsProblem = b.customsProblem || t.CustomsProblem
 	from := len(b.pushes)
 	var prev *kuaidi100.Result
@@ -347,21 +355,16 @@ func (k *k100State) controlAdvance(w http.ResponseWriter, r *http.Request) {
 }
 
 func (k *k100State) controlAbort(w http.ResponseWriter, r *http.Request) {
-	t, ok := k.target(w, r)
-	if !ok {
-		return
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	b := k.bill(t.Company, t.Number)
-	if b.sub != "polling" {
-		writeControlError(w, http.StatusConflict, "not_subscribed", "the waybill has no running subscription")
-		return
-	}
-	from := len(b.pushes)
-	k.push(b, "abort", "3天查询无记录", b.result(), false)
-	b.sub, b.subAt = "abort", k.clock()
-	writeJSON(w, ctJSON, http.StatusOK, map[string]any{"pushes": append([]int{}, b.pushes[from:]...)})
+	k.withBill(w, r, func(_ *k100Target, b *waybill) {
+		if b.sub != "polling" {
+			writeControlError(w, http.StatusConflict, "not_subscribed", "the waybill has no running subscription")
+			return
+		}
+		from := len(b.pushes)
+		k.push(b, "abort", "3天查询无记录", b.result(), false)
+		b.sub, b.subAt = "abort", k.clock()
+		writeJSON(w, ctJSON, http.StatusOK, map[string]any{"pushes": append([]int{}, b.pushes[from:]...)})
+	})
 }
 
 func (k *k100State) controlClock(w http.ResponseWriter, r *http.Request) {
@@ -381,14 +384,8 @@ func (k *k100State) controlClock(w http.ResponseWriter, r *http.Request) {
 }
 
 func (k *k100State) controlWaybill(w http.ResponseWriter, r *http.Request) {
-	t, ok := k.target(w, r)
-	if !ok {
-		return
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	b := k.bill(t.Company, t.Number)
-	writeJSON(w, ctJSON, http.StatusOK, map[string]any{"queries": b.queries, "throttled": b.throttled, "subscriptions": b.subs,
-		"subscription": b.sub, "pushes": append([]int{}, b.pushes...), "state": b.state, "step": b.step,
-		"callback": fmt.Sprint(b.callback)})
+	k.withBill(w, r, func(_ *k100Target, b *waybill) {
+		writeJSON(w, ctJSON, http.StatusOK, map[string]any{"queries": b.queries, "throttled": b.throttled, "subscriptions": b.subs,
+			"subscription": b.sub, "pushes": append([]int{}, b.pushes...), "state": b.state, "step": b.step, "callback": b.callback})
+	})
 }
