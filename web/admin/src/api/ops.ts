@@ -235,3 +235,277 @@ export function useResolveDiscrepancy(slug: string, date: string) {
 }
 
 export const discrepanciesCSVPath = (slug: string, date: string) => `${base(slug)}/reconciliations/${enc(date)}/discrepancies.csv`;
+
+// ---------------------------------------------------------------- customs
+
+export type CustomsDocKind = 'order' | 'payment' | 'waybill' | 'inventory';
+export type CustomsDocState = 'not_started' | 'pending' | 'sent' | 'received' | 'accepted' | 'rejected' | 'failed';
+export type CustomsAction =
+  | 'redeclare'
+  | 'ask_buyer_or_refund'
+  | 'fix_identity'
+  | 'fix_product'
+  | 'refund'
+  | 'configure_customs'
+  | 'contact_agent'
+  | 'wait';
+
+export interface CustomsLastReceipt {
+  status: number;
+  info: string;
+  time: string;
+}
+
+export interface CustomsAttention {
+  problem: 'rejected' | 'failed' | 'not_sent' | 'detained' | 'stuck';
+  reason: string;
+  action: CustomsAction;
+  action_text: string;
+}
+
+export interface CustomsDocument {
+  kind: CustomsDocKind;
+  state: CustomsDocState;
+  attempt: number;
+  guid: string;
+  sends: number;
+  last_receipt: CustomsLastReceipt | null;
+  last_error: string;
+  sent_at: string | null;
+  updated_at: string | null;
+  receipts: { guid: string; return_status: number; return_time: string; return_info: string }[];
+  attention: CustomsAttention | null;
+}
+
+/** The 三单 view of an order (GET /orders/{id}/customs). */
+export interface CustomsDocuments {
+  order_id: number;
+  order_no: string;
+  order_status: string;
+  documents: CustomsDocument[];
+}
+
+export interface CustomsQueueDoc {
+  kind: CustomsDocKind;
+  state: Exclude<CustomsDocState, 'not_started'>;
+  since: string;
+  last_receipt: CustomsLastReceipt | null;
+  last_error: string;
+  problem: CustomsAttention['problem'];
+  reason: string;
+  action: CustomsAction;
+  action_text: string;
+}
+
+export interface CustomsQueueItem {
+  order_id: number;
+  order_no: string;
+  order_status: string;
+  documents: CustomsQueueDoc[];
+}
+
+const ordersBase = (slug: string) => `${base(slug)}/orders`;
+
+export function useCustomsDocuments(slug: string, orderId: number) {
+  return useQuery({
+    queryKey: ['order-customs', slug, orderId],
+    queryFn: ({ signal }) => api.get<CustomsDocuments>(`${ordersBase(slug)}/${orderId}/customs`, { signal }),
+    // Receipts arrive over minutes: keep the panel current while it is open.
+    refetchInterval: 30_000,
+  });
+}
+
+export function useRedeclare(slug: string, orderId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (kind: 'order' | 'payment') =>
+      api.post<unknown>(`${ordersBase(slug)}/${orderId}/customs${kind === 'payment' ? '/payment' : ''}/redeclare`),
+    onSettled: () => {
+      void qc.invalidateQueries({ queryKey: ['order-customs', slug, orderId] });
+      void qc.invalidateQueries({ queryKey: ['order', slug, orderId] });
+      void qc.invalidateQueries({ queryKey: ['customs-queue', slug] });
+    },
+  });
+}
+
+export function useCustomsQueue(slug: string, cursor: string | undefined) {
+  return useQuery({
+    queryKey: ['customs-queue', slug, cursor],
+    queryFn: ({ signal }) =>
+      api.get<{ orders: CustomsQueueItem[]; next_cursor: string | null }>(`${base(slug)}/customs/queue`, { signal, query: { cursor, limit: 50 } }),
+    placeholderData: keepPreviousData,
+  });
+}
+
+// ------------------------------------------------------------ failed tasks
+
+export interface FailedTask {
+  id: number;
+  kind: string;
+  label: string;
+  state: 'failed' | 'retrying' | 'queued';
+  message: string;
+  error: string;
+  failures: number;
+  order_id: number | null;
+  created_at: string;
+  failed_at: string;
+}
+
+export function useFailedTasks(slug: string, state: 'failed' | 'retrying', before: number | undefined) {
+  return useQuery({
+    queryKey: ['tasks', slug, state, before],
+    queryFn: ({ signal }) =>
+      api.get<{ tasks: FailedTask[]; next_before: number | null }>(`${base(slug)}/tasks`, { signal, query: { state, before, limit: 50 } }),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useRetryTask(slug: string) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (id: number) => api.post<FailedTask>(`${base(slug)}/tasks/${id}/retry`),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ['tasks', slug] }),
+  });
+}
+
+// --------------------------------------------------------------- logistics
+
+export interface ShipmentLine {
+  line_no: number;
+  quantity: number;
+}
+
+export interface Shipment {
+  id: number;
+  order_id: number;
+  carrier: string;
+  carrier_name: string;
+  tracking_no: string;
+  source: 'admin' | 'import' | 'warehouse';
+  lines: ShipmentLine[];
+  state: 'created' | 'in_transit' | 'customs' | 'delivering' | 'delivered' | 'exception' | 'returned';
+  carrier_state: number | null;
+  last_trace: string;
+  last_trace_at: string | null;
+  delivered_at: string | null;
+  subscription: 'pending' | 'active' | 'aborted' | 'failed' | 'done';
+  tracking_error: string;
+  created_at: string;
+}
+
+export interface ShippingUpload {
+  state: 'pending' | 'uploaded' | 'failed';
+  uploads: number;
+  attempts: number;
+  last_errcode: number | null;
+  last_error: string;
+  next_attempt_at: string | null;
+  uploaded_at: string | null;
+}
+
+export interface OrderShipments {
+  order_id: number;
+  order_status: string;
+  shipments: Shipment[];
+  unshipped: ShipmentLine[];
+  wechat_shipping: ShippingUpload | null;
+}
+
+export interface Carrier {
+  code: string;
+  wechat_id: string;
+  name: string;
+  name_zh: string;
+}
+
+export interface LogisticsAlert {
+  kind: 'wechat_upload_failed' | 'wechat_upload_delayed' | 'wechat_upload_missing' | 'tracking_exception' | 'tracking_unavailable';
+  severity: 'error' | 'warning';
+  order_id: number;
+  out_trade_no: string;
+  shipment_id: number | null;
+  tracking_no: string;
+  code: string;
+  message: string;
+  since: string;
+}
+
+export interface ShipmentImportResult {
+  imported: number;
+  unchanged: number;
+  shipments: Shipment[];
+}
+
+/** A row error of a tracking import (422 import_invalid, details.errors). */
+export interface ShipmentImportError {
+  line: number;
+  column: string;
+  code: string;
+  message: string;
+}
+
+export function useOrderShipments(slug: string, orderId: number) {
+  return useQuery({
+    queryKey: ['order-shipments', slug, orderId],
+    queryFn: ({ signal }) => api.get<OrderShipments>(`${ordersBase(slug)}/${orderId}/shipments`, { signal }),
+  });
+}
+
+export function useCarriers(slug: string, enabled = true) {
+  return useQuery({
+    queryKey: ['carriers', slug],
+    queryFn: ({ signal }) => api.get<{ carriers: Carrier[] }>(`${base(slug)}/logistics/carriers`, { signal }),
+    staleTime: 3600_000,
+    enabled,
+  });
+}
+
+export function useCreateShipment(slug: string, orderId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { carrier: string; tracking_no: string; lines?: ShipmentLine[] }) =>
+      api.post<Shipment>(`${ordersBase(slug)}/${orderId}/shipments`, body),
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ['order-shipments', slug, orderId] });
+      void qc.invalidateQueries({ queryKey: ['order', slug, orderId] });
+      void qc.invalidateQueries({ queryKey: ['orders', slug] });
+    },
+  });
+}
+
+export function useRetryShippingUpload(slug: string, orderId: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: () => api.post<OrderShipments>(`${ordersBase(slug)}/${orderId}/shipments/retry-upload`),
+    onSuccess: (d) => {
+      qc.setQueryData(['order-shipments', slug, orderId], d);
+      void qc.invalidateQueries({ queryKey: ['logistics-alerts', slug] });
+    },
+  });
+}
+
+export function useLogisticsAlerts(slug: string) {
+  return useQuery({
+    queryKey: ['logistics-alerts', slug],
+    queryFn: ({ signal }) => api.get<{ alerts: LogisticsAlert[] }>(`${base(slug)}/logistics/alerts`, { signal }),
+  });
+}
+
+/** Sends a tracking CSV (text/csv body, all or nothing). */
+export async function importShipments(slug: string, file: File): Promise<ShipmentImportResult> {
+  const path = `${base(slug)}/shipments/import`;
+  let res: Response;
+  try {
+    res = await fetch(API_BASE + path, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { Accept: 'application/json', 'Content-Type': 'text/csv' },
+      body: await file.text(),
+    });
+  } catch {
+    throw new ApiError({ status: 0, code: 'network_error', message: 'network error', method: 'POST', path });
+  }
+  if (!res.ok) throw await responseError(res, 'POST', path);
+  return (await res.json()) as ShipmentImportResult;
+}

@@ -1,9 +1,152 @@
-import { ComingSoonPage } from '../SectionPage';
-import { sections, type Section } from '../../layout/sections';
+import { CheckCircleOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
+import { Button, Card, Empty, Table, Tabs, Tag, Typography } from 'antd';
+import { useState } from 'react';
+import { useNavigate, useSearchParams } from 'react-router';
+import { useCustomsQueue, type CustomsQueueDoc, type CustomsQueueItem } from '../../api/ops';
+import { useShop } from '../../auth/ShopContext';
+import { PageHeader } from '../../components/PageHeader';
+import { ErrorState } from '../../components/States';
+import { useDocumentTitle } from '../../components/useDocumentTitle';
+import { useI18n } from '../../i18n/I18nProvider';
+import { shopPath } from '../../layout/sections';
+import { OrderStatusTag } from '../orders/common';
+import { CustomsStateTag } from '../orders/CustomsPanel';
+import { FailedTasks } from './FailedTasks';
 
-const section = sections.find((s) => s.key === 'customs') as Section & { key: 'customs' };
-
-/** /customs: orders whose customs documents need a person, and failed background tasks. */
+/** /customs: orders whose customs documents need a person, and the shop's failed background tasks. */
 export function CustomsPage() {
-  return <ComingSoonPage section={section} />;
+  const { t } = useI18n();
+  const { shop } = useShop();
+  const [params, setParams] = useSearchParams();
+  const tab = params.get('tab') === 'tasks' ? 'tasks' : 'queue';
+  useDocumentTitle(t('nav.customs'), shop.name);
+  return (
+    <>
+      <PageHeader title={t('nav.customs')} icon={<SafetyCertificateOutlined />} subtitle={t('ops.customs.subtitle')} />
+      <Card className="list-card">
+        <Tabs
+          activeKey={tab}
+          onChange={(k) => setParams(k === 'tasks' ? { tab: 'tasks' } : {}, { replace: true })}
+          items={[
+            { key: 'queue', label: t('ops.customs.queueTab'), children: <Queue /> },
+            { key: 'tasks', label: t('ops.tasks.tab'), children: <FailedTasks /> },
+          ]}
+        />
+      </Card>
+    </>
+  );
+}
+
+function Queue() {
+  const { t, dateTime } = useI18n();
+  const { shop } = useShop();
+  const navigate = useNavigate();
+  const [cursors, setCursors] = useState<string[]>([]);
+  const q = useCustomsQueue(shop.slug, cursors[cursors.length - 1]);
+  if (q.isError) return <ErrorState error={q.error} variant="inline" onRetry={() => void q.refetch()} />;
+  return (
+    <>
+      <Table<CustomsQueueItem>
+        rowKey="order_id"
+        loading={q.isFetching}
+        dataSource={q.data?.orders ?? []}
+        pagination={false}
+        scroll={{ x: true }}
+        data-testid="customs-queue"
+        onRow={(o) => ({
+          onClick: () => void navigate(shopPath(shop.slug, `orders/${o.order_id}`)),
+          className: 'clickable-row',
+          'data-testid': `customs-queue-${o.order_id}`,
+        })}
+        locale={{
+          emptyText: q.isPending ? (
+            ' '
+          ) : (
+            <Empty
+              image={<CheckCircleOutlined style={{ fontSize: 40, color: '#52c41a' }} />}
+              styles={{ image: { height: 'auto' } }}
+              data-testid="customs-queue-empty"
+              description={
+                <div>
+                  <Typography.Title level={5}>{t('ops.customs.queueEmptyTitle')}</Typography.Title>
+                  <Typography.Paragraph type="secondary" style={{ maxWidth: 480, margin: '0 auto' }}>
+                    {t('ops.customs.queueEmptyText')}
+                  </Typography.Paragraph>
+                </div>
+              }
+            />
+          ),
+        }}
+        columns={[
+          {
+            title: t('orders.number'),
+            dataIndex: 'order_no',
+            width: 220,
+            render: (v: string, o) => (
+              <div>
+                <Typography.Text strong className="mono">
+                  {v}
+                </Typography.Text>
+                <div>
+                  <OrderStatusTag status={o.order_status} />
+                </div>
+              </div>
+            ),
+          },
+          {
+            title: t('ops.customs.problemCol'),
+            key: 'docs',
+            render: (_, o) => (
+              <div style={{ display: 'flex', flexDirection: 'column', gap: 10 }}>
+                {o.documents.map((d) => (
+                  <QueueDoc key={d.kind} d={d} />
+                ))}
+              </div>
+            ),
+          },
+          {
+            title: t('ops.customs.since'),
+            key: 'since',
+            width: 180,
+            render: (_, o) => <Typography.Text type="secondary">{dateTime(o.documents[0]?.since)}</Typography.Text>,
+          },
+        ]}
+      />
+      {(cursors.length > 0 || q.data?.next_cursor) && (
+        <div className="list-pager">
+          <Button disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
+            {t('common.previous')}
+          </Button>
+          <Button disabled={!q.data?.next_cursor} onClick={() => q.data?.next_cursor && setCursors((c) => [...c, q.data!.next_cursor!])}>
+            {t('common.next')}
+          </Button>
+        </div>
+      )}
+    </>
+  );
+}
+
+function QueueDoc({ d }: { d: CustomsQueueDoc }) {
+  const { t } = useI18n();
+  return (
+    <div data-testid={`queue-doc-${d.kind}`}>
+      <div style={{ display: 'flex', gap: 6, alignItems: 'center', flexWrap: 'wrap' }}>
+        <Typography.Text strong>{t(`ops.customs.kind.${d.kind}`)}</Typography.Text>
+        <CustomsStateTag kind={`queue-${d.kind}`} state={d.state} />
+        <Typography.Text type="secondary">{t(`ops.customs.problem.${d.problem}`)}</Typography.Text>
+      </div>
+      <div>{d.reason}</div>
+      {d.last_receipt && (
+        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+          <Typography.Text code>{d.last_receipt.status}</Typography.Text> {d.last_receipt.info}
+        </Typography.Text>
+      )}
+      <div style={{ marginTop: 2 }}>
+        <Tag bordered={false} color="gold" data-testid="queue-action" data-action={d.action}>
+          {t(`ops.customs.action.${d.action}`)}
+        </Tag>
+        <Typography.Text type="secondary">{d.action_text}</Typography.Text>
+      </div>
+    </div>
+  );
 }

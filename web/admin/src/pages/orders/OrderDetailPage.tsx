@@ -6,11 +6,9 @@ import {
   REFUNDABLE,
   refundableLeft,
   useOrder,
-  useOrderCustoms,
   useOrderRefunds,
   useRefundOrder,
   yuanToFen,
-  type CustomsView,
   type Order,
   type OrderLine,
   type Refund,
@@ -18,12 +16,14 @@ import {
 import { useShop } from '../../auth/ShopContext';
 import { LinkButton } from '../../components/LinkButton';
 import { PageHeader } from '../../components/PageHeader';
-import { ErrorState, NotFound, QueryState, useErrorMessage } from '../../components/States';
+import { NotFound, QueryState, useErrorMessage } from '../../components/States';
 import { useDocumentTitle } from '../../components/useDocumentTitle';
 import { useI18n } from '../../i18n/I18nProvider';
 import { shopPath } from '../../layout/sections';
 import { useLocalText } from '../catalog/common';
 import { OrderStatusTag } from './common';
+import { CustomsPanel } from './CustomsPanel';
+import { ShipmentsPanel } from './ShipmentsPanel';
 
 export function OrderDetailPage() {
   const { id: idParam = '' } = useParams();
@@ -104,7 +104,8 @@ function OrderDetail({ id }: { id: number }) {
                 {(d) => <Refunds refunds={d.refunds} />}
               </QueryState>
             </Card>
-            <CustomsCard slug={shop.slug} id={o.id} />
+            <CustomsPanel slug={shop.slug} orderId={o.id} />
+            <ShipmentsPanel order={o} />
             <Card title={t('order.timeline')} style={{ marginBottom: 16 }}>
               <Events order={o} />
             </Card>
@@ -210,53 +211,6 @@ function Refunds({ refunds }: { refunds: Refund[] }) {
         { title: t('order.refundAmount'), dataIndex: 'amount', align: 'right', render: (v: number) => <span data-testid="refund-amount">{money(v)}</span> },
       ]}
     />
-  );
-}
-
-function CustomsCard({ slug, id }: { slug: string; id: number }) {
-  const { t } = useI18n();
-  const customs = useOrderCustoms(slug, id);
-  if (customs.isPending) return null;
-  if (customs.isError) {
-    return (
-      <Card title={t('order.customs')} style={{ marginBottom: 16 }}>
-        <ErrorState error={customs.error} variant="inline" onRetry={() => void customs.refetch()} />
-      </Card>
-    );
-  }
-  if (!customs.data.order_declaration) return null;
-  return (
-    <Card title={t('order.customs')} style={{ marginBottom: 16 }} data-testid="order-customs">
-      <CustomsDetail view={customs.data} />
-    </Card>
-  );
-}
-
-function CustomsDetail({ view }: { view: CustomsView }) {
-  const { t, tMaybe, dateTime } = useI18n();
-  const d = view.order_declaration!;
-  const color = d.state === 'accepted' ? 'success' : d.state === 'rejected' || d.state === 'failed' ? 'error' : 'processing';
-  return (
-    <Descriptions column={{ xs: 1, sm: 1, md: 2, lg: 2, xl: 2, xxl: 2 }} size="small" bordered>
-      <Descriptions.Item label={t('order.customsState')}>
-        <Tag color={color} bordered={false} data-testid="customs-state" data-state={d.state}>
-          {tMaybe(`customs.state.${d.state}`, d.state)}
-        </Tag>
-      </Descriptions.Item>
-      <Descriptions.Item label={t('order.customsAttempt')}>{d.attempt}</Descriptions.Item>
-      <Descriptions.Item label={t('order.customsSentAt')}>{dateTime(d.sent_at)}</Descriptions.Item>
-      <Descriptions.Item label={t('order.customsReceiptAt')}>{dateTime(d.last_receipt_at)}</Descriptions.Item>
-      {(d.last_status !== null || d.last_info) && (
-        <Descriptions.Item label={t('order.customsReceipt')} span={2}>
-          {d.last_status !== null && <Typography.Text code>{d.last_status}</Typography.Text>} {d.last_info}
-        </Descriptions.Item>
-      )}
-      {d.last_error && (
-        <Descriptions.Item label={t('order.customsError')} span={2}>
-          <Typography.Text type="danger">{d.last_error}</Typography.Text>
-        </Descriptions.Item>
-      )}
-    </Descriptions>
   );
 }
 

@@ -1,0 +1,207 @@
+import { CheckCircleFilled, ClockCircleOutlined, CloseCircleFilled, ExclamationCircleFilled, MinusCircleOutlined, RedoOutlined } from '@ant-design/icons';
+import { Alert, App, Button, Card, Col, Collapse, Empty, Row, Space, Tag, Timeline, Typography } from 'antd';
+import { useCustomsDocuments, useRedeclare, type CustomsDocState, type CustomsDocument } from '../../api/ops';
+import { useShop } from '../../auth/ShopContext';
+import { ErrorState, useErrorMessage } from '../../components/States';
+import { useI18n } from '../../i18n/I18nProvider';
+
+const stateColor: Record<CustomsDocState, string> = {
+  not_started: 'default',
+  pending: 'default',
+  sent: 'processing',
+  received: 'processing',
+  accepted: 'success',
+  rejected: 'error',
+  failed: 'error',
+};
+
+function StateIcon({ state }: { state: CustomsDocState }) {
+  if (state === 'accepted') return <CheckCircleFilled style={{ color: '#52c41a' }} />;
+  if (state === 'rejected' || state === 'failed') return <CloseCircleFilled style={{ color: '#ff4d4f' }} />;
+  if (state === 'not_started') return <MinusCircleOutlined style={{ color: '#bfbfbf' }} />;
+  return <ClockCircleOutlined style={{ color: '#1677ff' }} />;
+}
+
+export function CustomsStateTag({ kind, state }: { kind: string; state: CustomsDocState }) {
+  const { t } = useI18n();
+  return (
+    <Tag bordered={false} color={stateColor[state]} data-testid={kind === 'order' ? 'customs-state' : `customs-state-${kind}`} data-state={state}>
+      {t(`ops.customs.state.${state}`)}
+    </Tag>
+  );
+}
+
+/** The 三单 panel of an order: its four customs documents side by side, and what a person must do. */
+export function CustomsPanel({ slug, orderId }: { slug: string; orderId: number }) {
+  const { t } = useI18n();
+  const q = useCustomsDocuments(slug, orderId);
+  const docs = q.data?.documents ?? [];
+  const started = docs.some((d) => d.state !== 'not_started');
+  return (
+    <Card
+      title={
+        <span>
+          {t('ops.customs.panelTitle')} <Typography.Text type="secondary" style={{ fontWeight: 'normal' }}>三单对碰</Typography.Text>
+        </span>
+      }
+      style={{ marginBottom: 16 }}
+      data-testid="order-customs"
+    >
+      {q.isPending ? null : q.isError ? (
+        <ErrorState error={q.error} variant="inline" onRetry={() => void q.refetch()} />
+      ) : !started ? (
+        <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('ops.customs.notStarted')} data-testid="customs-not-started" />
+      ) : (
+        <>
+          {docs
+            .filter((d) => d.attention)
+            .map((d) => (
+              <Attention key={d.kind} slug={slug} orderId={orderId} doc={d} />
+            ))}
+          <Row gutter={[12, 12]}>
+            {docs.map((d) => (
+              <Col key={d.kind} xs={24} md={12} xxl={6}>
+                <DocumentCard doc={d} />
+              </Col>
+            ))}
+          </Row>
+        </>
+      )}
+    </Card>
+  );
+}
+
+function DocumentCard({ doc: d }: { doc: CustomsDocument }) {
+  const { t, dateTime } = useI18n();
+  const r = d.last_receipt;
+  return (
+    <div className="customs-doc" data-testid={`customs-doc-${d.kind}`} style={{ border: '1px solid rgba(5,5,5,0.08)', borderRadius: 8, padding: 12, height: '100%', boxSizing: 'border-box' }}>
+      <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'flex-start', gap: 8 }}>
+        <div>
+          <Space size={6}>
+            <StateIcon state={d.state} />
+            <Typography.Text strong>{t(`ops.customs.kind.${d.kind}`)}</Typography.Text>
+          </Space>
+          <div>
+            <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+              {t(`ops.customs.kindHint.${d.kind}`)}
+            </Typography.Text>
+          </div>
+        </div>
+        <CustomsStateTag kind={d.kind} state={d.state} />
+      </div>
+      <div style={{ marginTop: 10, fontSize: 13 }}>
+        {r ? (
+          <div data-testid="customs-last-receipt">
+            <Typography.Text type="secondary">{t('ops.customs.lastReceipt')}: </Typography.Text>
+            <Typography.Text code>{r.status}</Typography.Text> {r.info}
+            <div>
+              <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                {dateTime(r.time)}
+              </Typography.Text>
+            </div>
+          </div>
+        ) : (
+          <Typography.Text type="secondary">{d.state === 'not_started' ? t('ops.customs.notYet') : t('ops.customs.noReceipt')}</Typography.Text>
+        )}
+        {d.last_error && (
+          <div style={{ marginTop: 6 }}>
+            <Typography.Text type="danger" data-testid="customs-last-error">
+              {d.last_error}
+            </Typography.Text>
+          </div>
+        )}
+        {d.attempt > 0 && (
+          <div style={{ marginTop: 6 }}>
+            <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+              {t('ops.customs.attempt', { attempt: d.attempt })}
+              {d.sent_at && ` · ${t('ops.customs.sentAt', { at: dateTime(d.sent_at) })}`}
+            </Typography.Text>
+          </div>
+        )}
+      </div>
+      {d.receipts.length > 0 && (
+        <Collapse
+          ghost
+          size="small"
+          style={{ marginTop: 6, marginLeft: -12, marginRight: -12 }}
+          items={[
+            {
+              key: 'r',
+              label: <Typography.Text type="secondary">{t('ops.customs.receipts', { count: d.receipts.length })}</Typography.Text>,
+              children: (
+                <Timeline
+                  style={{ marginTop: 8 }}
+                  items={d.receipts.map((x, i) => ({
+                    key: `${x.guid}-${i}`,
+                    color: x.return_status === 100 || x.return_status < 0 ? 'red' : x.return_status === 120 || x.return_status === 800 ? 'green' : 'blue',
+                    children: (
+                      <div>
+                        <Typography.Text code>{x.return_status}</Typography.Text> {x.return_info}
+                        <div>
+                          <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+                            {dateTime(x.return_time)}
+                          </Typography.Text>
+                        </div>
+                      </div>
+                    ),
+                  }))}
+                />
+              ),
+            },
+          ]}
+        />
+      )}
+    </div>
+  );
+}
+
+/** A document that needs a person: why, what to do, and the action when the console can take it. */
+function Attention({ slug, orderId, doc }: { slug: string; orderId: number; doc: CustomsDocument }) {
+  const { t } = useI18n();
+  const { can } = useShop();
+  const { message } = App.useApp();
+  const errorMessage = useErrorMessage();
+  const redeclare = useRedeclare(slug, orderId);
+  const a = doc.attention!;
+  const canRedeclare = a.action === 'redeclare' && can('orders:write');
+  return (
+    <Alert
+      type={a.action === 'wait' ? 'info' : 'warning'}
+      showIcon
+      icon={<ExclamationCircleFilled />}
+      style={{ marginBottom: 12 }}
+      data-testid={`customs-attention-${doc.kind}`}
+      message={
+        <span>
+          <Typography.Text strong>{t(`ops.customs.kind.${doc.kind}`)}</Typography.Text> · {t(`ops.customs.problem.${a.problem}`)}: {a.reason}
+        </span>
+      }
+      description={
+        <span>
+          <Tag bordered={false} color="gold">
+            {t(`ops.customs.action.${a.action}`)}
+          </Tag>
+          {a.action_text}
+        </span>
+      }
+      action={
+        canRedeclare && (
+          <Button
+            icon={<RedoOutlined />}
+            loading={redeclare.isPending}
+            data-testid="customs-redeclare"
+            onClick={() =>
+              redeclare.mutate(doc.kind === 'payment' ? 'payment' : 'order', {
+                onSuccess: () => void message.success(t('ops.customs.redeclared')),
+                onError: (e) => void message.error(errorMessage(e)),
+              })
+            }
+          >
+            {t('ops.customs.redeclare')}
+          </Button>
+        )
+      }
+    />
+  );
+}
