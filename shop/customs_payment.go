@@ -207,11 +207,7 @@ func splitPayment(tx *gorm.DB, tid, orderID int64, outTradeNo string, paid int64
 // order it writes the payment declaration (pending), its customs orders and
 // a declare task, once per task id and once per order.
 func (s *Service) QueueCustomsPayment(ctx context.Context, taskID string, data json.RawMessage) error {
-	var t paidTask
-	if err := json.Unmarshal(data, &t); err != nil || t.OrderID <= 0 {
-		return fmt.Errorf("customs payment: bad order.paid payload %s", data)
-	}
-	tid, err := tenantID(ctx)
+	ctx, tid, t, err := payTask(ctx, data)
 	if err != nil {
 		return err
 	}
@@ -273,6 +269,21 @@ func (s *Service) QueueCustomsPayment(ctx context.Context, taskID string, data j
 	return err
 }
 
+// payTask reads the payload of a payment declaration task (an order.paid
+// payload also has the order id) and returns the context the task runs
+// in, as the customs system actor unless someone else acts.
+func payTask(ctx context.Context, data json.RawMessage) (context.Context, int64, customsTask, error) {
+	var t customsTask
+	if err := json.Unmarshal(data, &t); err != nil || t.OrderID <= 0 {
+		return ctx, 0, t, fmt.Errorf("customs payment: bad payload %s", data)
+	}
+	tid, err := tenantID(ctx)
+	if scope.ActorOf(ctx) == scope.System {
+		ctx = scope.WithActor(ctx, scope.Actor{Kind: "system", ID: "customs"})
+	}
+	return ctx, tid, t, err
+}
+
 // customsOrder is what WeChat Pay is sent for one customs order.
 func (p *payCustomsRow) customsOrder(sub paySubOrder, buyer *BuyerIdentity) wechatpay.CustomsOrder {
 	o := wechatpay.CustomsOrder{OutTradeNo: p.OutTradeNo, TransactionID: p.TransactionID, Customs: p.Customs, MchCustomsNo: p.MchCustomsNo,
@@ -304,16 +315,9 @@ func payCallError(err error) (refusal string, retry error) {
 // then records the answers. A refusal marks the declaration failed with
 // WeChat Pay's reason; an unreachable WeChat Pay is retried by the queue.
 func (s *Service) DeclarePayment(ctx context.Context, taskID string, data json.RawMessage) error {
-	var t customsTask
-	if err := json.Unmarshal(data, &t); err != nil || t.OrderID <= 0 {
-		return fmt.Errorf("customs payment: bad payload %s", data)
-	}
-	tid, err := tenantID(ctx)
+	ctx, tid, t, err := payTask(ctx, data)
 	if err != nil {
 		return err
-	}
-	if scope.ActorOf(ctx) == scope.System {
-		ctx = scope.WithActor(ctx, scope.Actor{Kind: "system", ID: "customs"})
 	}
 	var d *declRow
 	var p *payCustomsRow
@@ -692,16 +696,9 @@ func reduceBy(subs []paySubOrder, refunded int64) ([]paySubOrder, int64) {
 // it already has, which restarts their declaration (the row goes back to
 // sent). Modifying to the same amounts again changes nothing there.
 func (s *Service) ModifyPayment(ctx context.Context, taskID string, data json.RawMessage) error {
-	var t customsTask
-	if err := json.Unmarshal(data, &t); err != nil || t.OrderID <= 0 {
-		return fmt.Errorf("customs payment: bad payload %s", data)
-	}
-	tid, err := tenantID(ctx)
+	ctx, tid, t, err := payTask(ctx, data)
 	if err != nil {
 		return err
-	}
-	if scope.ActorOf(ctx) == scope.System {
-		ctx = scope.WithActor(ctx, scope.Actor{Kind: "system", ID: "customs"})
 	}
 	var p *payCustomsRow
 	var subs, next []paySubOrder
