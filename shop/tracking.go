@@ -191,22 +191,29 @@ func (s *Service) applyTraces(ctx context.Context, tx *gorm.DB, tid int64, sh *s
 	state := res.StateCode()
 	var newest *kuaidi100.Trace
 	var newestAt time.Time
+	var values []string
+	var args []any
 	for i := range res.Data {
 		tr := res.Data[i]
 		at, ok := tr.At()
-		if !ok || tr.Context == "" {
+		if !ok || tr.Context == "" || len(values) == 200 {
 			continue
 		}
 		var kd any
 		if n, err := strconv.Atoi(tr.StatusCode); err == nil {
 			kd = n
 		}
-		if err := tx.Exec(`INSERT INTO shipment_traces (tenant_id, shipment_id, at, context, kd_state, area) VALUES (?, ?, ?, ?, ?, ?)
-			ON CONFLICT DO NOTHING`, tid, sh.ID, at, truncRunes(tr.Context, 500), kd, truncRunes(tr.AreaName, 100)).Error; err != nil {
-			return err
-		}
+		values = append(values, "(?, ?, ?, ?, ?, ?)")
+		args = append(args, tid, sh.ID, at, truncRunes(tr.Context, 500), kd, truncRunes(tr.AreaName, 100))
 		if newest == nil || at.After(newestAt) {
 			newest, newestAt = &res.Data[i], at
+		}
+	}
+	if len(values) > 0 {
+		// One statement for the whole history: pushes repeat it every time.
+		if err := tx.Exec(`INSERT INTO shipment_traces (tenant_id, shipment_id, at, context, kd_state, area) VALUES `+
+			strings.Join(values, ", ")+` ON CONFLICT DO NOTHING`, args...).Error; err != nil {
+			return err
 		}
 	}
 	if newest == nil || state < 0 || sh.LastTraceAt != nil && !newestAt.After(*sh.LastTraceAt) {
