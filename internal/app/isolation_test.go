@@ -32,6 +32,7 @@ type world struct {
 	categoryB   int64
 	templateB   int64
 	importB     int64
+	taskB       int64 // a failed background task of B
 }
 
 func newWorld(t *testing.T) *world {
@@ -80,6 +81,10 @@ func newWorld(t *testing.T) *world {
 		t.Fatalf("import of B: %v %+v", err, imp)
 	}
 	w.importB = imp.ID
+	// B's provisioning task, as if it had failed for good.
+	if err := e.App.DB.Raw(`UPDATE outbox SET failed_at = now(), archived_at = now(), failures = 1 WHERE id = (SELECT min(id) FROM outbox WHERE tenant_id = ?) RETURNING id`, w.b.ID).Row().Scan(&w.taskB); err != nil {
+		t.Fatal(err)
+	}
 
 	// An agency for each shop.
 	for _, x := range []struct {
@@ -162,7 +167,7 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	// Per-route object ids of B for the generic ":id".
 	ids := map[string]string{"tokens": fmt.Sprint(w.tokenB), "invitations": fmt.Sprint(w.invitationB), "sessions": "ABCDEF",
 		"products": fmt.Sprint(w.productB.ID), "categories": fmt.Sprint(w.categoryB), "skus": fmt.Sprint(w.productB.SKUs[0].ID),
-		"shipping-templates": fmt.Sprint(w.templateB), "orders": "1", "imports": fmt.Sprint(w.importB), "discrepancies": "1"} // B has no order: the guard refuses before any lookup
+		"shipping-templates": fmt.Sprint(w.templateB), "orders": "1", "imports": fmt.Sprint(w.importB), "tasks": fmt.Sprint(w.taskB), "discrepancies": "1"} // B has no order: the guard refuses before any lookup
 	tested := 0
 	for _, rt := range router.Routes() {
 		if !strings.HasPrefix(rt.Path, "/api/admin/") && !strings.HasPrefix(rt.Path, "/platform/") {

@@ -29,7 +29,7 @@ type Relay struct {
 	ListenURL string        // Postgres URL for LISTEN; "" polls only
 	Batch     int           // rows per transaction, default 100
 	Poll      time.Duration // safety-net poll interval, default 1s
-	MaxRetry  int           // asynq retries per task, default 25 (about 3 weeks with asynq's backoff)
+	MaxRetry  int           // asynq retries per task, default 25 (about 3 weeks with asynq's backoff); negative: none
 	// Redeliver is how long a sent task may stay unfinished before the relay
 	// offers it to asynq again, in case Redis lost it (a restart without
 	// persistence, a failover). While asynq still holds the task, the offer
