@@ -17,6 +17,7 @@ func (h *Handler) RegisterStorefront(rg *gin.RouterGroup) {
 	h.registerCatalogReads(rg)
 	h.registerCustomer(rg)
 	h.registerOrders(rg)
+	h.registerMyShipments(rg)
 }
 
 // RegisterAdmin mounts the catalog administration under /tenants/:slug.

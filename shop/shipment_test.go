@@ -647,3 +647,31 @@ func TestWarehouseWebhookAndIsolation(t *testing.T) {
 		t.Errorf("B has %d shipments", n)
 	}
 }
+
+// The buyer tracks their order in the Mini Program; another buyer cannot.
+func TestBuyerTracking(t *testing.T) {
+	e := payEnv(t)
+	l := newLogiShop(t, e, "track-shop")
+	o := l.declared(t, 0, 1)
+	other := l.shopper(t, "someone-else", idNumber(77))
+	path := fmt.Sprintf("/api/v1/orders/%d/shipments", o.ID)
+	var got struct{ Shipments []shop.BuyerShipment }
+	if r := l.buyer.do(t, "GET", path, nil); r.Status != 200 {
+		t.Fatalf("before shipping: %d %s", r.Status, r.Body)
+	} else if r.JSON(t, &got); len(got.Shipments) != 0 {
+		t.Fatalf("parcels before shipping: %+v", got)
+	}
+	e.StartWorker(t)
+	_, sh, _ := l.ship(t, o.ID, "ems", "EM1000000001CN")
+	l.waitSubscribed(t, o.ID, sh.ID)
+	l.advance(t, "ems", "EM1000000001CN", 3)
+	r := l.buyer.do(t, "GET", path, nil)
+	r.JSON(t, &got)
+	if r.Status != 200 || len(got.Shipments) != 1 || len(got.Shipments[0].Traces) != 3 || got.Shipments[0].State != shop.ShipCustoms ||
+		!strings.Contains(got.Shipments[0].Traces[0].Context, "待清关") {
+		t.Fatalf("tracking: %d %s", r.Status, r.Body)
+	}
+	if r := other.do(t, "GET", path, nil); r.Status != 404 {
+		t.Errorf("another buyer: %d %s", r.Status, r.Body)
+	}
+}
