@@ -42,7 +42,7 @@ const (
 	versionTTL        = 30 * 24 * time.Hour   // an idle tenant's token may go; the next read starts a new one
 	entryTTL          = 5 * time.Minute
 	defaultCacheBytes = 1024 << 20 // MINISHOP_CATALOG_CACHE_MB
-	maxEntryBytes     = 2 << 20 // larger responses are served, not kept
+	maxEntryBytes     = 2 << 20    // larger responses are served, not kept
 	cacheShards       = 16
 	entryOverhead     = 160 // bytes of bookkeeping per entry, for the budget
 	redisTimeout      = 500 * time.Millisecond
