@@ -20,7 +20,8 @@ export function useActorLabel(): (e: Pick<AuditEntry, 'actor_kind' | 'actor_id'>
   return (e) => {
     if (e.actor_kind === 'user' || e.actor_kind === 'operator' || e.actor_kind === 'agency') {
       const sp = e.actor_id.indexOf(' ');
-      return sp > 0 ? e.actor_id.slice(sp + 1) : e.actor_id;
+      if (sp > 0) return e.actor_id.slice(sp + 1);
+      return /^\d+$/.test(e.actor_id) ? t('audit.actor.userId', { id: e.actor_id }) : e.actor_id;
     }
     if (e.actor_kind === 'token') return t('audit.actor.tokenId', { id: e.actor_id });
     if (e.actor_kind === 'system') return 'Minishop';

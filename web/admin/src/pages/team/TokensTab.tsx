@@ -226,6 +226,7 @@ function SecretModal({ token, onClose }: { token: CreatedToken | null; onClose: 
       closable={false}
       maskClosable={false}
       keyboard={false}
+      destroyOnHidden
       footer={
         <Button type="primary" onClick={close} data-testid="token-secret-done">
           {copied ? t('team.tokens.secretDone') : t('team.tokens.secretDoneUncopied')}
