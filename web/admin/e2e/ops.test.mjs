@@ -182,13 +182,70 @@ describe('operations', () => {
       await page.locator('[data-testid="recon-days"] .ant-spin-spinning').waitFor({ state: 'detached' });
       await screenshot(page, 'ops-reconciliation-en');
 
-      // ——— The paid order ———
+      // ——— The paid order: its 三单 panel, then (once customs released it) a parcel ———
       if (order) {
         await page.goto(adminURL(`/s/${SLUG}/orders/${order.id}`));
         await page.getByTestId('order-detail').waitFor();
-        await page.getByTestId('order-customs').waitFor();
+        const customs = page.getByTestId('order-customs');
+        for (const kind of ['order', 'payment', 'waybill', 'inventory']) await customs.getByTestId(`customs-doc-${kind}`).waitFor();
+        assert.notEqual(await customs.getByTestId('customs-state').getAttribute('data-state'), 'not_started', 'the paid order is declared');
+        await page.getByTestId('order-shipments').waitFor();
+        await screenshot(page, 'ops-order-customs-en');
+        const declared = await waitFor(
+          'customs to release the order',
+          async () => {
+            const o = await shopAPI(context, SLUG, 'GET', `/orders/${order.id}`);
+            return ['declared', 'customs_rejected'].includes(o.body?.status) ? o.body.status : null;
+          },
+          240_000,
+        ).catch(() => null);
+        if (declared === 'declared') {
+          await page.reload();
+          await page.getByTestId('add-shipment').click();
+          await page.getByTestId('shipment-modal').waitFor();
+          await page.getByTestId('shipment-carrier').click();
+          await page.keyboard.type('yuantong');
+          await page.keyboard.press('Enter');
+          await page.getByTestId('shipment-tracking-input').fill(`YT${Date.now()}`);
+          const [created] = await Promise.all([
+            page.waitForResponse((r) => r.url().endsWith(`/orders/${order.id}/shipments`) && r.request().method() === 'POST'),
+            page.getByTestId('shipment-submit').click(),
+          ]);
+          assert.equal(created.status(), 201, `shipment: ${await created.text()}`);
+          await page.getByTestId('shipment-modal').waitFor({ state: 'hidden' });
+          await page.getByTestId('order-shipments').getByTestId('shipment-tracking').waitFor();
+          await page.locator('.page-header [data-testid="order-status"][data-status="shipped"]').waitFor();
+          await page.getByTestId('wechat-shipping').waitFor();
+          await screenshot(page, 'ops-order-shipped-en');
+        } else {
+          t.diagnostic(`the order is ${declared ?? 'still declaring'} after 4 minutes: no parcel recorded`);
+          assert.equal(await page.getByTestId('add-shipment').count(), 0, 'no Add a parcel before customs released the order');
+        }
         await screenshot(page, 'ops-order-detail-en');
       }
+
+      // ——— Customs queue and failed tasks; logistics alerts and a tracking file with an unknown order ———
+      await page.goto(adminURL(`/s/${SLUG}/customs`));
+      await page.getByTestId('customs-queue').waitFor();
+      await page.locator('[data-testid="customs-queue"] .ant-spin-spinning').waitFor({ state: 'detached' });
+      await screenshot(page, 'ops-customs-en');
+      await page.getByRole('tab', { name: 'Failed tasks' }).click();
+      await page.getByTestId('failed-task-table').waitFor();
+      await page.locator('[data-testid="failed-task-table"] .ant-spin-spinning').waitFor({ state: 'detached' });
+      await screenshot(page, 'ops-failed-tasks-en');
+      await page.goto(adminURL(`/s/${SLUG}/logistics`));
+      await page.getByTestId('logistics-alerts').waitFor();
+      await page.locator('[data-testid="logistics-alerts"] .ant-spin-spinning').waitFor({ state: 'detached' });
+      await screenshot(page, 'ops-logistics-en');
+      await page.getByRole('tab', { name: 'Import tracking numbers' }).click();
+      await page.locator('[data-testid="tracking-dropzone"] input[type="file"]').setInputFiles({
+        name: 'tracking.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from(`order_no,carrier,tracking_no,lines\nMSNOSUCHORDER${tag},yuantong,YT0000${tag},\n`, 'utf8'),
+      });
+      await page.getByTestId('tracking-import-errors').waitFor();
+      assert.match(await page.getByTestId('tracking-import-errors').innerText(), /\b2\b/, 'the unknown order is reported on line 2');
+      await screenshot(page, 'ops-tracking-import-en');
       assert.deepEqual(errors, []);
 
       // ——— A viewer: the same screens, read-only (Chinese) ———
@@ -213,6 +270,17 @@ describe('operations', () => {
         assert.equal(await vp.getByTestId('recon-run').count(), 0, 'no Run for a viewer');
         assert.equal(await vp.getByTestId('discrepancy-resolve').count(), 0, 'no Resolve for a viewer');
         await screenshot(vp, 'ops-reconciliation-viewer-zh');
+        if (order) {
+          await vp.goto(adminURL(`/s/${SLUG}/orders/${order.id}`));
+          await vp.getByTestId('order-customs').getByTestId('customs-doc-inventory').waitFor();
+          await vp.getByTestId('order-shipments').waitFor();
+          assert.equal(await vp.getByTestId('add-shipment').count(), 0, 'no Add a parcel for a viewer');
+          assert.equal(await vp.getByTestId('customs-redeclare').count(), 0, 'no Declare again for a viewer');
+          await screenshot(vp, 'ops-order-viewer-zh');
+        }
+        await vp.goto(adminURL(`/s/${SLUG}/logistics?tab=import`));
+        await vp.getByTestId('logistics-alerts').waitFor();
+        assert.equal(await vp.getByTestId('tracking-dropzone').count(), 0, 'no tracking import for a viewer');
         assert.deepEqual(viewer.errors, []);
       } finally {
         await viewer.context.close();

@@ -242,6 +242,25 @@ export const opsEn = {
   'ops.logi.dropHint': 'At most 5,000 rows.',
   'ops.logi.imported': '{imported} parcels recorded, {unchanged} already known.',
   'ops.logi.importFailed': '{count} problems found: nothing was recorded.',
+
+  // Order timeline events of customs and logistics
+  'ops.event.customsDoc': 'Customs · {doc}: {state}',
+  'ops.event.customs_payment_declared': 'Payment declared to customs by WeChat Pay',
+  'ops.event.customs_payment_modified': 'Payment declaration corrected after a refund',
+  'ops.event.customs_payment_modify_refused': 'WeChat Pay refused to correct the payment declaration',
+  'ops.event.customs_payment_redeclare_requested': 'Payment declaration asked again',
+  'ops.event.customs_declaration_refused': 'The declaration agent refused the order',
+  'ops.event.customs_resent': 'Sent to customs again',
+  'ops.event.customs_redeclared_automatically': 'Declared to customs again automatically',
+  'ops.event.customs_cleared': 'Released by customs',
+  'ops.event.shipped': 'Shipped',
+  'ops.event.shipment_added': 'Parcel added',
+  'ops.event.wechat_shipping_uploaded': 'Shipping information uploaded to WeChat',
+  'ops.event.wechat_shipping_failed': 'WeChat refused the shipping information',
+  'ops.event.delivered': 'Delivered',
+  'ops.event.completed': 'Completed',
+  'ops.event.refund_refused': 'Refund refused by WeChat Pay',
+  'ops.logi.importFailedOne': 'One problem found: nothing was recorded.',
 } satisfies Record<string, string>;
 
 export const opsZhCN: Record<keyof typeof opsEn, string> = {
@@ -479,4 +498,22 @@ export const opsZhCN: Record<keyof typeof opsEn, string> = {
   'ops.logi.dropHint': '最多 5,000 行。',
   'ops.logi.imported': '已登记 {imported} 个包裹，{unchanged} 个此前已登记。',
   'ops.logi.importFailed': '发现 {count} 个问题，未登记任何包裹。',
+
+  'ops.event.customsDoc': '海关 · {doc}：{state}',
+  'ops.event.customs_payment_declared': '微信支付已向海关申报支付单',
+  'ops.event.customs_payment_modified': '退款后已更正支付单申报',
+  'ops.event.customs_payment_modify_refused': '微信支付拒绝更正支付单申报',
+  'ops.event.customs_payment_redeclare_requested': '已请求重新申报支付单',
+  'ops.event.customs_declaration_refused': '申报企业拒绝了该订单',
+  'ops.event.customs_resent': '已重新发送至海关',
+  'ops.event.customs_redeclared_automatically': '已自动重新申报',
+  'ops.event.customs_cleared': '海关已放行',
+  'ops.event.shipped': '已发货',
+  'ops.event.shipment_added': '已添加包裹',
+  'ops.event.wechat_shipping_uploaded': '发货信息已上传至微信',
+  'ops.event.wechat_shipping_failed': '微信拒绝了发货信息',
+  'ops.event.delivered': '已签收',
+  'ops.event.completed': '已完成',
+  'ops.event.refund_refused': '微信支付拒绝退款',
+  'ops.logi.importFailedOne': '发现 1 个问题，未登记任何包裹。',
 };

@@ -103,7 +103,7 @@ function Counters() {
       key: 'orders',
       title: t('home.counters.ordersToday'),
       value: show(f?.orders_today),
-      hint: f && f.orders_today === null ? t('home.counters.noAccess') : undefined,
+      hint: f && f.orders_today === null ? t('home.counters.noAccess') : t('home.counters.chinaTime'),
       icon: <ShoppingCartOutlined />,
       tone: 'indigo',
     },

@@ -1,5 +1,5 @@
-import { CheckCircleOutlined, SafetyCertificateOutlined } from '@ant-design/icons';
-import { Button, Card, Empty, Table, Tabs, Tag, Typography } from 'antd';
+import { SafetyCertificateOutlined } from '@ant-design/icons';
+import { Card, Table, Tabs, Tag, Typography } from 'antd';
 import { useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { useCustomsQueue, type CustomsQueueDoc, type CustomsQueueItem } from '../../api/ops';
@@ -11,6 +11,7 @@ import { useI18n } from '../../i18n/I18nProvider';
 import { shopPath } from '../../layout/sections';
 import { OrderStatusTag } from '../orders/common';
 import { CustomsStateTag } from '../orders/CustomsPanel';
+import { AllClear, CursorPager } from './common';
 import { FailedTasks } from './FailedTasks';
 
 /** /customs: orders whose customs documents need a person, and the shop's failed background tasks. */
@@ -62,19 +63,7 @@ function Queue() {
           emptyText: q.isPending ? (
             ' '
           ) : (
-            <Empty
-              image={<CheckCircleOutlined style={{ fontSize: 40, color: '#52c41a' }} />}
-              styles={{ image: { height: 'auto' } }}
-              data-testid="customs-queue-empty"
-              description={
-                <div>
-                  <Typography.Title level={5}>{t('ops.customs.queueEmptyTitle')}</Typography.Title>
-                  <Typography.Paragraph type="secondary" style={{ maxWidth: 480, margin: '0 auto' }}>
-                    {t('ops.customs.queueEmptyText')}
-                  </Typography.Paragraph>
-                </div>
-              }
-            />
+            <AllClear title={t('ops.customs.queueEmptyTitle')} text={t('ops.customs.queueEmptyText')} testid="customs-queue-empty" />
           ),
         }}
         columns={[
@@ -112,16 +101,7 @@ function Queue() {
           },
         ]}
       />
-      {(cursors.length > 0 || q.data?.next_cursor) && (
-        <div className="list-pager">
-          <Button disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            {t('common.previous')}
-          </Button>
-          <Button disabled={!q.data?.next_cursor} onClick={() => q.data?.next_cursor && setCursors((c) => [...c, q.data!.next_cursor!])}>
-            {t('common.next')}
-          </Button>
-        </div>
-      )}
+      <CursorPager cursors={cursors} next={q.data?.next_cursor} onChange={setCursors} />
     </>
   );
 }

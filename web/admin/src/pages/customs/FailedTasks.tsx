@@ -5,6 +5,7 @@ import { Link } from 'react-router';
 import type { Permission } from '../../api/types';
 import { useFailedTasks, useRetryTask, type FailedTask } from '../../api/ops';
 import { useShop } from '../../auth/ShopContext';
+import { CursorPager } from './common';
 import { ErrorState, useErrorMessage } from '../../components/States';
 import { useI18n } from '../../i18n/I18nProvider';
 import { shopPath } from '../../layout/sections';
@@ -129,16 +130,7 @@ export function FailedTasks({ kinds }: { kinds?: string[] }) {
           ]}
         />
       )}
-      {(cursors.length > 0 || q.data?.next_before) && (
-        <div className="list-pager">
-          <Button disabled={cursors.length === 0} onClick={() => setCursors((c) => c.slice(0, -1))}>
-            {t('common.previous')}
-          </Button>
-          <Button disabled={!q.data?.next_before} onClick={() => q.data?.next_before && setCursors((c) => [...c, q.data!.next_before!])}>
-            {t('common.next')}
-          </Button>
-        </div>
-      )}
+      <CursorPager cursors={cursors} next={q.data?.next_before} onChange={setCursors} />
     </div>
   );
 }

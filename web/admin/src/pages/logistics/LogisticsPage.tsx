@@ -1,5 +1,5 @@
-import { CarOutlined, CheckCircleOutlined, InboxOutlined, ReloadOutlined } from '@ant-design/icons';
-import { Alert, Button, Card, Empty, Table, Tabs, Tag, Typography, Upload } from 'antd';
+import { CarOutlined, InboxOutlined, ReloadOutlined } from '@ant-design/icons';
+import { Alert, Button, Card, Table, Tabs, Tag, Typography, Upload } from 'antd';
 import { useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
 import { isApiError } from '../../api/client';
@@ -11,6 +11,7 @@ import { ErrorState, useErrorMessage } from '../../components/States';
 import { useDocumentTitle } from '../../components/useDocumentTitle';
 import { useI18n } from '../../i18n/I18nProvider';
 import { shopPath } from '../../layout/sections';
+import { AllClear } from '../customs/common';
 import { FailedTasks } from '../customs/FailedTasks';
 import { ShipmentStateTag } from '../orders/ShipmentsPanel';
 
@@ -62,19 +63,7 @@ function Alerts() {
         emptyText: q.isPending ? (
           ' '
         ) : (
-          <Empty
-            image={<CheckCircleOutlined style={{ fontSize: 40, color: '#52c41a' }} />}
-            styles={{ image: { height: 'auto' } }}
-            data-testid="logistics-alerts-empty"
-            description={
-              <div>
-                <Typography.Title level={5}>{t('ops.logi.noAlertsTitle')}</Typography.Title>
-                <Typography.Paragraph type="secondary" style={{ maxWidth: 480, margin: '0 auto' }}>
-                  {t('ops.logi.noAlertsText')}
-                </Typography.Paragraph>
-              </div>
-            }
-          />
+          <AllClear title={t('ops.logi.noAlertsTitle')} text={t('ops.logi.noAlertsText')} testid="logistics-alerts-empty" />
         ),
       }}
       columns={[
@@ -196,7 +185,7 @@ function TrackingImport() {
           <Alert
             type="error"
             showIcon
-            message={rows.length ? t('ops.logi.importFailed', { count: number(details?.total ?? rows.length) }) : errorMessage(failure)}
+            message={rows.length ? ((details?.total ?? rows.length) === 1 ? t('ops.logi.importFailedOne') : t('ops.logi.importFailed', { count: number(details?.total ?? rows.length) })) : errorMessage(failure)}
             style={{ marginBottom: 12 }}
           />
           {rows.length > 0 && (

@@ -214,8 +214,21 @@ function Refunds({ refunds }: { refunds: Refund[] }) {
   );
 }
 
+/** The name of a timeline event: its own string, else (customs_<document>_<state>) the document and its state. */
+function useEventName(): (kind: string) => string {
+  const { t, tMaybe } = useI18n();
+  return (kind) => {
+    const own = tMaybe(`event.${kind}`, '') || tMaybe(`ops.event.${kind}`, '');
+    if (own) return own;
+    const m = /^customs_(order|payment|waybill|inventory)_(pending|sent|received|accepted|rejected|failed)$/.exec(kind);
+    if (m) return t('ops.event.customsDoc', { doc: t(`ops.customs.kind.${m[1] as 'order'}`), state: t(`ops.customs.state.${m[2] as 'accepted'}`) });
+    return kind.replace(/_/g, ' ');
+  };
+}
+
 function Events({ order }: { order: Order }) {
-  const { t, tMaybe, dateTime } = useI18n();
+  const { t, dateTime } = useI18n();
+  const eventName = useEventName();
   const events = order.events ?? [];
   if (events.length === 0) return <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('order.noEvents')} />;
   return (
@@ -225,7 +238,7 @@ function Events({ order }: { order: Order }) {
           key: e.id,
           children: (
             <div>
-              <Typography.Text strong>{tMaybe(`event.${e.kind}`, e.kind.replace(/_/g, ' '))}</Typography.Text>
+              <Typography.Text strong>{eventName(e.kind)}</Typography.Text>
               {e.to_status && (
                 <>
                   {' '}

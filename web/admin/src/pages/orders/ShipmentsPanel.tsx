@@ -105,7 +105,10 @@ function useLineName(order: Order): (lineNo: number) => string {
 }
 
 function ShipmentRow({ s, lineName }: { s: Shipment; lineName: (n: number) => string }) {
-  const { t, dateTime } = useI18n();
+  const { t, dateTime, locale } = useI18n();
+  const { shop } = useShop();
+  const carriers = useCarriers(shop.slug);
+  const zh = locale === 'zh-CN' ? carriers.data?.carriers.find((c) => c.code === s.carrier)?.name_zh : undefined;
   const items = [
     {
       key: 'created',
@@ -162,7 +165,7 @@ function ShipmentRow({ s, lineName }: { s: Shipment; lineName: (n: number) => st
     >
       <div style={{ minWidth: 240, flex: '1 1 240px' }}>
         <Space size={8} wrap>
-          <Typography.Text strong>{s.carrier_name || s.carrier}</Typography.Text>
+          <Typography.Text strong>{zh || s.carrier_name || s.carrier}</Typography.Text>
           <Typography.Text copyable={{ text: s.tracking_no }} className="mono" data-testid="shipment-tracking">
             {s.tracking_no}
           </Typography.Text>
