@@ -225,8 +225,11 @@ func (s *Service) QueueCustoms(ctx context.Context, taskID string, data json.Raw
 	return err
 }
 
+// declRow is a customs_declarations row (Kind is set only where the
+// query selects it).
 type declRow struct {
 	OrderID       int64
+	Kind          string
 	OrderNo       string
 	State         string
 	Attempt       int

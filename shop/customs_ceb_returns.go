@@ -141,18 +141,14 @@ func ParseCEB622(b []byte, orderNo string) ([]Receipt, error) {
 // inventory list is accepted only when released (800, or closed 899); its
 // 120 means customs took it in, not that the goods may leave.
 func docStateOf(kind string, status int) string {
-	if kind != DocInventory {
-		return declStateOf(status)
-	}
 	switch {
+	case kind != DocInventory:
 	case status == InvtReleased || status == InvtClosed:
 		return DeclAccepted
-	case status == ReturnRejected:
-		return DeclRejected
-	case status == ReturnSendFailed || status < 0:
-		return DeclFailed
+	case status == ReturnAccepted:
+		return DeclReceived
 	}
-	return DeclReceived
+	return declStateOf(status)
 }
 
 // docRank orders receipt statuses along a document's life (see

@@ -112,25 +112,8 @@ func (s *Service) Customs(ctx context.Context, orderID int64) (*CustomsView, err
 	return v, err
 }
 
-// docRow is a customs_declarations row of any kind.
-type docRow struct {
-	OrderID       int64
-	Kind          string
-	OrderNo       string
-	State         string
-	Attempt       int
-	GUID          string `gorm:"column:guid"`
-	Attempts      int
-	LastStatus    *int
-	LastInfo      string
-	LastReceiptAt *time.Time
-	LastError     string
-	SentAt        *time.Time
-	UpdatedAt     time.Time
-}
-
-func loadDocs(tx *gorm.DB, tid int64, orderIDs []int64) ([]docRow, error) {
-	var rows []docRow
+func loadDocs(tx *gorm.DB, tid int64, orderIDs []int64) ([]declRow, error) {
+	var rows []declRow
 	err := tx.Raw(`SELECT order_id, kind, `+declColumns[len("order_id, "):]+` FROM customs_declarations
 		WHERE tenant_id = ? AND order_id IN ? ORDER BY order_id, kind`, tid, orderIDs).Scan(&rows).Error
 	return rows, err
@@ -192,7 +175,7 @@ func customsView(tx *gorm.DB, tid, orderID int64) (*CustomsView, error) {
 	return v, nil
 }
 
-func documentOf(d *docRow, orderStatus string, now time.Time) CustomsDocument {
+func documentOf(d *declRow, orderStatus string, now time.Time) CustomsDocument {
 	doc := CustomsDocument{Kind: d.Kind, State: d.State, Attempt: d.Attempt, GUID: d.GUID, Sends: d.Attempts, LastError: d.LastError,
 		SentAt: utcPtr(d.SentAt), UpdatedAt: utcPtr(&d.UpdatedAt), Receipts: []CustomsReceipt{}}
 	if d.LastStatus != nil {
@@ -259,7 +242,7 @@ func matchProblem(info string) (reason, action, do string, ok bool) {
 
 // attentionOf says whether document d needs a person at now, why, and
 // what to do; nil when it does not.
-func attentionOf(d *docRow, now time.Time) *CustomsAttention {
+func attentionOf(d *declRow, now time.Time) *CustomsAttention {
 	name := docNames[d.Kind]
 	redo := "Declare again."
 	if d.Kind == DocWaybill || d.Kind == DocInventory {

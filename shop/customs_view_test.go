@@ -15,6 +15,19 @@ import (
 	"github.com/minishop/minishop/tenant"
 )
 
+// customsShop is a provisioned shop with a sellable SKU, its owner and a
+// buyer, whose customs agent answers at once.
+func customsShop(t *testing.T) (*testenv.Env, *miniShop, []string, int64, *shopper) {
+	t.Helper()
+	e := testenv.New(t)
+	m := newMiniShop(t, e, "nordic-skin").provision(t)
+	owner := e.Member(t, m.t.ID, "owner@nordic.test", "owner")
+	sku := m.sellable(t, "Cream", cartSKU{12900, "general", []int64{50}})[0]
+	alice := m.shopper(t, "alice", idZhang)
+	m.sandbox(t, "/sandbox/v1/customs/faults", map[string]any{"step_ms": 0})
+	return e, m, owner, sku, alice
+}
+
 // declareNow runs what the worker does after order.paid, directly: the
 // declaration row and the declare task.
 func (m *miniShop) declareNow(t *testing.T, o shop.Order) {
@@ -73,12 +86,7 @@ func customsQueue(t *testing.T, e *testenv.Env, slug, query string, who []string
 // order (the inventory list before the order's acceptance) end the same.
 // A payment declaration present must be accepted too.
 func TestCustomsThreeDocuments(t *testing.T) {
-	e := testenv.New(t)
-	m := newMiniShop(t, e, "nordic-skin").provision(t)
-	owner := e.Member(t, m.t.ID, "owner@nordic.test", "owner")
-	sku := m.sellable(t, "Cream", cartSKU{12900, "general", []int64{50}})[0]
-	alice := m.shopper(t, "alice", idZhang)
-	m.sandbox(t, "/sandbox/v1/customs/faults", map[string]any{"step_ms": 0})
+	e, m, owner, sku, alice := customsShop(t)
 	ctx := m.ctx()
 
 	o := m.paidOrder(t, alice, "t1", sku, "4200000401")
@@ -173,12 +181,7 @@ func TestCustomsThreeDocuments(t *testing.T) {
 // to do; declaring again brings new waybill and inventory messages (the
 // old receipts kept, not counted) and the order is declared.
 func TestCustomsInventoryRejected(t *testing.T) {
-	e := testenv.New(t)
-	m := newMiniShop(t, e, "nordic-skin").provision(t)
-	owner := e.Member(t, m.t.ID, "owner@nordic.test", "owner")
-	sku := m.sellable(t, "Cream", cartSKU{12900, "general", []int64{50}})[0]
-	alice := m.shopper(t, "alice", idZhang)
-	m.sandbox(t, "/sandbox/v1/customs/faults", map[string]any{"step_ms": 0})
+	e, m, owner, sku, alice := customsShop(t)
 	ctx := m.ctx()
 	o := m.paidOrder(t, alice, "r1", sku, "4200000501")
 	m.sandbox(t, "/sandbox/v1/customs/faults", map[string]any{"order_no": o.OutTradeNo, "document": "inventory", "return_info": "订购人与支付人不一致"})
@@ -240,12 +243,7 @@ func TestCustomsInventoryRejected(t *testing.T) {
 // a rejection never is. The queue pages, shows stuck documents with
 // "wait", refuses bad paging and shows another shop nothing.
 func TestCustomsRetriesAndQueue(t *testing.T) {
-	e := testenv.New(t)
-	m := newMiniShop(t, e, "nordic-skin").provision(t)
-	owner := e.Member(t, m.t.ID, "owner@nordic.test", "owner")
-	sku := m.sellable(t, "Cream", cartSKU{12900, "general", []int64{50}})[0]
-	alice := m.shopper(t, "alice", idZhang)
-	m.sandbox(t, "/sandbox/v1/customs/faults", map[string]any{"step_ms": 0})
+	e, m, owner, sku, alice := customsShop(t)
 	ctx := m.ctx()
 
 	lost := m.paidOrder(t, alice, "a1", sku, "4200000601")
@@ -346,12 +344,7 @@ func TestCustomsRetriesAndQueue(t *testing.T) {
 // agent; without live customs credentials the declaration is not sent and
 // says what to do.
 func TestCustomsLiveCodes(t *testing.T) {
-	e := testenv.New(t)
-	m := newMiniShop(t, e, "nordic-skin").provision(t)
-	owner := e.Member(t, m.t.ID, "owner@nordic.test", "owner")
-	sku := m.sellable(t, "Cream", cartSKU{12900, "general", []int64{50}})[0]
-	alice := m.shopper(t, "alice", idZhang)
-	m.sandbox(t, "/sandbox/v1/customs/faults", map[string]any{"step_ms": 0})
+	e, m, owner, sku, alice := customsShop(t)
 	ctx := m.ctx()
 	goLive := func() {
 		m.sql(t, func(tx *gorm.DB) error { return tx.Exec(`UPDATE tenants SET mode = 'live' WHERE id = ?`, m.t.ID).Error })
