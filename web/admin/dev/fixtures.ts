@@ -13,9 +13,12 @@
 //   totp@…    asks for a 6-digit code (123456 passes)
 //   locked@…  too many attempts
 // GET /tenants/broken-shop answers 500, to see the error state.
+// Team, audit log, home counters, account and agency screens: dev/team.ts
+// (TOTP code 123456; reset token "expired" shows the dead-link page).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Plugin } from 'vite';
+import { resetFixture, teamFixture } from './team.ts';
 
 type Mode = 'test' | 'live';
 interface Tenant {
@@ -185,8 +188,19 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     }
   }
 
+  if (path.startsWith('/password-reset')) {
+    const r = resetFixture(req.method ?? 'GET', path, await readJSON(req));
+    if (r) return send(res, r.status, r.body);
+  }
+
   const email = currentEmail(req);
   if (!email) return fail(res, 401, 'unauthorized', 'sign in to continue');
+
+  {
+    const body = req.method === 'GET' || (req.method === 'DELETE' && !path.includes('/session/totp')) ? {} : await readJSON(req);
+    const r = teamFixture(req.method ?? 'GET', path, url.searchParams, body, email, Object.keys(sessionBody(email).permissions));
+    if (r) return send(res, r.status, r.body);
+  }
 
   const m = /^\/tenants\/([a-z0-9-]+)$/.exec(path);
   if (m && req.method === 'GET') {
