@@ -82,10 +82,20 @@ func (s *Service) payCustomsClient(ctx context.Context) (*wechatpay.CustomsClien
 }
 
 // paymentCustomsFor returns the customs office and merchant customs number
-// payments of the shop are declared with. Test mode (the only one wired
-// so far, as for the order declaration): the sandbox office and the shop's
-// e-commerce enterprise code.
-func (s *Service) paymentCustomsFor(tid int64) (office, mchCustomsNo string, err error) {
+// payments of the shop are declared with: in live mode those of the shop's
+// live customs credentials (conflict customs_not_configured without them);
+// in test mode the sandbox's office and the shop's test e-commerce
+// enterprise code, the code its order declarations carry.
+func (s *Service) paymentCustomsFor(ctx context.Context, tid int64) (office, mchCustomsNo string, err error) {
+	lc, live, err := s.liveCustoms(ctx, tid)
+	switch {
+	case err != nil:
+		return "", "", err
+	case live && lc == nil:
+		return "", "", errCustomsNotConfigured
+	case live:
+		return lc.CustomsOffice, lc.CustomsMchNo, nil
+	}
 	codes, _, err := s.customsFor(tid)
 	if err != nil {
 		return "", "", err
@@ -225,7 +235,7 @@ func (s *Service) QueueCustomsPayment(ctx context.Context, taskID string, data j
 	if cc.Global() {
 		api = "v3"
 	}
-	office, mchNo, err := s.paymentCustomsFor(tid)
+	office, mchNo, err := s.paymentCustomsFor(ctx, tid)
 	if err != nil {
 		return err
 	}

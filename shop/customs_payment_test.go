@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/minishop/minishop/internal/outbox"
+	"github.com/minishop/minishop/internal/testenv"
 	"github.com/minishop/minishop/shop"
 )
 
@@ -372,5 +373,39 @@ func TestPaymentDeclarationBadInput(t *testing.T) {
 	}
 	if n := p.count(t, `SELECT count(*) FROM customs_declarations WHERE tenant_id = ?`, p.t.ID); n != 0 {
 		t.Errorf("%d declarations after bad requests", n)
+	}
+}
+
+// Through the worker: order.paid queues the payment declaration and the
+// declare task sends it, as registered in worker.Mux; both tasks finish.
+func TestPaymentDeclarationThroughTheWorker(t *testing.T) {
+	e := payEnv(t)
+	p := newPayShop(t, e, "nordic-skin")
+	p.customsFault(t, map[string]any{"step_ms": 0})
+	e.StartWorker(t)
+	o := p.paid(t, "frank", 71)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st, v := p.payView(t, o.ID)
+		if st == 200 && v.State != shop.DeclPending {
+			break
+		}
+		if time.Now().After(deadline) {
+			var rows []struct {
+				Kind      string
+				LastError *string
+				DoneAt    *time.Time
+			}
+			p.e.App.DB.Raw(`SELECT kind, last_error, done_at FROM outbox WHERE tenant_id = ? ORDER BY id`, p.t.ID).Scan(&rows)
+			t.Fatalf("payment declaration: %d %+v; outbox %+v", st, v, rows)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.pollUntil(t, o, shop.DeclAccepted) // what the periodic task does every minute
+	testenv.Eventually(t, 10*time.Second, "tasks done", func() bool {
+		return p.count(t, `SELECT count(*) FROM outbox WHERE tenant_id = ? AND kind = ? AND done_at IS NOT NULL`, p.t.ID, shop.TaskCustomsPaymentDeclare) == 1
+	})
+	if c := p.customsCount(t, o.OutTradeNo); c.Declares != 1 {
+		t.Errorf("sandbox: %+v", c)
 	}
 }
