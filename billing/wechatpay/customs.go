@@ -156,26 +156,29 @@ func (o *CustomsOrder) check() error {
 // *APIError (for example PARAM_ERROR); bad input fails locally with
 // ErrConfig.
 func (cc *CustomsClient) Declare(ctx context.Context, o CustomsOrder) (*CustomsRecord, error) {
-	if err := o.check(); err != nil {
-		return nil, err
-	}
-	if cc.c.mode == ModeGlobal {
-		return cc.v3Declare(ctx, "POST", o)
-	}
-	return cc.v2Declare(ctx, o, "ADD")
+	return cc.send(ctx, o, false)
 }
 
 // Modify changes the amounts (or the merchant customs number) of a
 // declaration, after a partial refund for example. WeChat Pay then declares
 // it again: the state starts over from UNDECLARED.
 func (cc *CustomsClient) Modify(ctx context.Context, o CustomsOrder) (*CustomsRecord, error) {
+	return cc.send(ctx, o, true)
+}
+
+// send checks o and declares (ADD, POST) or modifies (MODIFY, PATCH) it.
+func (cc *CustomsClient) send(ctx context.Context, o CustomsOrder, modify bool) (*CustomsRecord, error) {
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	if cc.c.mode == ModeGlobal {
-		return cc.v3Declare(ctx, "PATCH", o)
+	method, action := "POST", "ADD"
+	if modify {
+		method, action = "PATCH", "MODIFY"
 	}
-	return cc.v2Declare(ctx, o, "MODIFY")
+	if cc.c.mode == ModeGlobal {
+		return cc.v3Declare(ctx, method, o)
+	}
+	return cc.v2Declare(ctx, o, action)
 }
 
 // Redeclare asks WeChat Pay to push a declaration to customs again (after
