@@ -161,7 +161,7 @@ func (a *App) Close() {
 
 // Relay returns an outbox relay feeding this app's queues.
 func (a *App) Relay() *outbox.Relay {
-	return &outbox.Relay{DB: a.DB, Enqueuer: a.Queue, Log: a.Log, ListenURL: a.Cfg.DatabaseURL}
+	return &outbox.Relay{DB: a.DB, Enqueuer: a.Queue, Log: a.Log, ListenURL: a.Cfg.DatabaseURL, InFlight: a.Cfg.TaskInFlight}
 }
 
 // WorkerMux returns the task handlers.

@@ -49,6 +49,10 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	TenantCacheTTL    time.Duration
 	WorkerConcurrency int
+	// TaskInFlight caps the tasks of one shop and queue in Redis at once
+	// (outbox.Relay.InFlight): the rest wait in Postgres, so no shop queues in
+	// front of another.
+	TaskInFlight int
 	// CatalogCacheMB is the memory budget of the storefront catalog cache
 	// of each serving process, in MiB (responses are kept gzip-compressed:
 	// about 700 bytes a product detail).
@@ -127,6 +131,7 @@ func FromEnv() (*Config, error) {
 	c.TaxFactor = get("MINISHOP_TAX_CBEC_FACTOR", "0.7")
 	c.TaxConsumption = get("MINISHOP_TAX_CONSUMPTION", "premium_cosmetics=0.15,jewelry=0.10,high_end_watches=0.20")
 	c.OrderPaymentTimeout = get("MINISHOP_ORDER_PAYMENT_TIMEOUT", "30m")
+	c.TaskInFlight = int(num("MINISHOP_TASK_INFLIGHT", 20))
 	c.OrderAutoCompleteDays = int(num("MINISHOP_ORDER_AUTO_COMPLETE_DAYS", 7))
 	c.CustomsAgentURL = strings.TrimRight(get("MINISHOP_CUSTOMS_AGENT_URL", ""), "/")
 	c.CustomsAgentDxpID = get("MINISHOP_CUSTOMS_AGENT_DXP_ID", "")
