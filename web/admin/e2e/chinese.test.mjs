@@ -1,6 +1,7 @@
 // The console in Chinese: switch the language on the sign-in page, walk the
 // main screens (home, catalog, orders, team with its four tabs, audit log,
-// settings, account security), check Chinese text and ¥ amounts, and save a
+// settings, account security) and reset the password from the dev outbox's
+// link, check Chinese text and ¥ amounts, and save a
 // screenshot of each (web/admin/e2e/artifacts/*-zh.png).
 // The brand is new (made by sign-up), so the demo data is left alone.
 import assert from 'node:assert/strict';
@@ -146,11 +147,41 @@ describe('the console in Chinese', () => {
       await page.getByTestId('totp-modal').getByRole('button', { name: /取\s*消/ }).click();
       await screenshot(page, 'account-zh');
 
-      // Nothing English left in the sider and header.
-      const sider = await page.locator('body').innerText();
+      // Nothing English left on the page.
+      const text = await page.locator('body').innerText();
       for (const word of ['Team', 'Audit log', 'Sign out', 'Two-factor']) {
-        assert.ok(!sider.includes(word), `“${word}” is not translated`);
+        assert.ok(!text.includes(word), `“${word}” is not translated`);
       }
+
+      // ——— Forgot the password: the link from the dev outbox, a new password ———
+      await page.getByTestId('user-menu').click();
+      await page.getByRole('menuitem', { name: '退出登录' }).click();
+      await page.waitForURL(/\/admin\/login/);
+      await page.getByTestId('forgot-link').click();
+      await page.waitForURL(/\/admin\/forgot-password/);
+      await page.locator('#forgot_email').fill(email);
+      await page.getByTestId('reset-request').click();
+      await page.getByTestId('reset-sent').getByText('请查收邮件').waitFor();
+      await screenshot(page, 'reset-sent-zh');
+      const mail = await context.request.get(API + `/dev/mail?to=${encodeURIComponent(email)}`);
+      assert.equal(mail.status(), 200);
+      const link = /(\/admin\/reset-password\?token=\S+)/.exec((await mail.json()).mail[0]?.body ?? '')?.[1];
+      assert.ok(link, 'a reset link in the dev outbox');
+      await page.goto(new URL(link, page.url()).toString());
+      await page.getByText('设置新密码').first().waitFor();
+      await page.getByTestId('reset-password').fill('a new chinese password');
+      await page.getByTestId('reset-confirm').fill('a new chinese password');
+      await screenshot(page, 'reset-form-zh');
+      await page.getByTestId('reset-submit').click();
+      await page.getByText('密码已修改').waitFor();
+      // The link worked once: opening it again says so.
+      await page.goto(new URL(link, page.url()).toString());
+      await page.getByTestId('reset-password').fill('yet another password 2');
+      await page.getByTestId('reset-confirm').fill('yet another password 2');
+      await page.getByTestId('reset-submit').click();
+      await page.getByText('此链接已失效').waitFor();
+      const again = await signIn(page, email, 'a new chinese password');
+      assert.equal(again.status, 200, `sign-in with the new password: ${JSON.stringify(again.body)}`);
       assert.deepEqual(errors, [], 'no page errors');
     } finally {
       await context.close();

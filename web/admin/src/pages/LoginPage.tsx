@@ -1,4 +1,4 @@
-import { ArrowLeftOutlined, CheckCircleFilled, LockOutlined, MailOutlined, SafetyOutlined } from '@ant-design/icons';
+import { ArrowLeftOutlined, LockOutlined, MailOutlined, SafetyOutlined } from '@ant-design/icons';
 import { Alert, Button, Form, Input, Typography } from 'antd';
 import { useEffect, useRef, useState } from 'react';
 import type { GetRef } from 'antd';
@@ -6,11 +6,10 @@ import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { isApiError } from '../api/client';
 import { useSession, useSignIn } from '../api/session';
 import { safeNext } from '../auth/shops';
-import { LanguageSwitch } from '../components/LanguageSwitch';
-import { Logo } from '../components/Logo';
 import { RequestId, useErrorMessage } from '../components/States';
 import { useDocumentTitle } from '../components/useDocumentTitle';
 import { useI18n } from '../i18n/I18nProvider';
+import { AuthFrame } from './account/AuthFrame';
 
 interface Credentials {
   email: string;
@@ -73,33 +72,7 @@ export function LoginPage() {
   ) : null;
 
   return (
-    <div className="login-page">
-      <aside className="login-hero" aria-hidden="true">
-        <Logo tone="light" />
-        <div className="login-hero-body">
-          <h2>{t('login.hero.title')}</h2>
-          <ul>
-            <li>
-              <CheckCircleFilled /> {t('login.hero.point1')}
-            </li>
-            <li>
-              <CheckCircleFilled /> {t('login.hero.point2')}
-            </li>
-            <li>
-              <CheckCircleFilled /> {t('login.hero.point3')}
-            </li>
-          </ul>
-        </div>
-        <div className="login-hero-foot">{t('login.footer')}</div>
-      </aside>
-      <main className="login-main">
-        <div className="login-top">
-          <span className="login-mobile-logo">
-            <Logo />
-          </span>
-          <LanguageSwitch />
-        </div>
-        <div className="login-form-wrap">
+    <AuthFrame>
           {!totpFor ? (
             <>
               <Typography.Title level={2} className="login-title">
@@ -188,8 +161,6 @@ export function LoginPage() {
               </Form>
             </>
           )}
-        </div>
-      </main>
-    </div>
+    </AuthFrame>
   );
 }

@@ -5,11 +5,10 @@ import { Link, Navigate, useNavigate } from 'react-router';
 import { useSignUp, useSlugAvailability } from '../api/profile';
 import { useSession } from '../api/session';
 import { showFieldError } from '../components/formErrors';
-import { LanguageSwitch } from '../components/LanguageSwitch';
-import { Logo } from '../components/Logo';
 import { RequestId, useErrorMessage } from '../components/States';
 import { useDocumentTitle } from '../components/useDocumentTitle';
 import { useI18n } from '../i18n/I18nProvider';
+import { AuthFrame } from './account/AuthFrame';
 
 interface SignupForm {
   name: string;
@@ -106,33 +105,7 @@ export function SignupPage() {
   };
 
   return (
-    <div className="login-page">
-      <aside className="login-hero" aria-hidden="true">
-        <Logo tone="light" />
-        <div className="login-hero-body">
-          <h2>{t('signup.hero.title')}</h2>
-          <ul>
-            <li>
-              <CheckCircleFilled /> {t('signup.hero.point1')}
-            </li>
-            <li>
-              <CheckCircleFilled /> {t('signup.hero.point2')}
-            </li>
-            <li>
-              <CheckCircleFilled /> {t('signup.hero.point3')}
-            </li>
-          </ul>
-        </div>
-        <div className="login-hero-foot">{t('login.footer')}</div>
-      </aside>
-      <main className="login-main">
-        <div className="login-top">
-          <span className="login-mobile-logo">
-            <Logo />
-          </span>
-          <LanguageSwitch />
-        </div>
-        <div className="login-form-wrap signup-form-wrap">
+    <AuthFrame hero="signup" wrapClassName="signup-form-wrap">
           <Typography.Title level={2} className="login-title">
             {t('signup.title')}
           </Typography.Title>
@@ -207,8 +180,6 @@ export function SignupPage() {
           <div className="auth-switch">
             {t('signup.haveAccount')} <Link to="/login">{t('signup.signIn')}</Link>
           </div>
-        </div>
-      </main>
-    </div>
+    </AuthFrame>
   );
 }

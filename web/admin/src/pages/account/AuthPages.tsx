@@ -1,52 +1,14 @@
-import { ArrowLeftOutlined, CheckCircleFilled, LockOutlined, MailOutlined, TeamOutlined } from '@ant-design/icons';
+import { ArrowLeftOutlined, LockOutlined, MailOutlined, TeamOutlined } from '@ant-design/icons';
 import { Alert, Button, Form, Input, Result, Skeleton, Typography } from 'antd';
-import type { ReactNode } from 'react';
 import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useAcceptInvitation, useInvitationInfo, useRequestReset, useResetPassword } from '../../api/account';
 import { isApiError } from '../../api/client';
 import { useSession, useSignOut } from '../../api/session';
-import { LanguageSwitch } from '../../components/LanguageSwitch';
-import { Logo } from '../../components/Logo';
 import { RequestId, useErrorMessage } from '../../components/States';
 import { useRoleLabel } from '../../components/Tags';
 import { useDocumentTitle } from '../../components/useDocumentTitle';
 import { useI18n } from '../../i18n/I18nProvider';
-
-/** The two-column frame of the sign-in page, for the other public pages. */
-function AuthFrame({ children }: { children: ReactNode }) {
-  const { t } = useI18n();
-  return (
-    <div className="login-page">
-      <aside className="login-hero" aria-hidden="true">
-        <Logo tone="light" />
-        <div className="login-hero-body">
-          <h2>{t('login.hero.title')}</h2>
-          <ul>
-            <li>
-              <CheckCircleFilled /> {t('login.hero.point1')}
-            </li>
-            <li>
-              <CheckCircleFilled /> {t('login.hero.point2')}
-            </li>
-            <li>
-              <CheckCircleFilled /> {t('login.hero.point3')}
-            </li>
-          </ul>
-        </div>
-        <div className="login-hero-foot">{t('login.footer')}</div>
-      </aside>
-      <main className="login-main">
-        <div className="login-top">
-          <span className="login-mobile-logo">
-            <Logo />
-          </span>
-          <LanguageSwitch />
-        </div>
-        <div className="login-form-wrap">{children}</div>
-      </main>
-    </div>
-  );
-}
+import { AuthFrame } from './AuthFrame';
 
 function ErrorAlert({ error }: { error: unknown }) {
   const errorMessage = useErrorMessage();

@@ -6,6 +6,7 @@ import { useShop } from '../../auth/ShopContext';
 import { QueryState, useErrorMessage } from '../../components/States';
 import { RoleTag, useRoleLabel } from '../../components/Tags';
 import { useI18n } from '../../i18n/I18nProvider';
+import { useConfirm } from './confirm';
 import { RoleOption, useRoleOptions } from './MembersTab';
 
 const statusColor: Record<AccessStatus, string> = { pending: 'gold', approved: 'green', declined: 'default', revoked: 'red' };
@@ -73,7 +74,8 @@ export function AgencyAccessTab() {
 function PendingRequest({ access: a, writable }: { access: Access; writable: boolean }) {
   const { t, dateTime } = useI18n();
   const { shop } = useShop();
-  const { message, modal } = App.useApp();
+  const { message } = App.useApp();
+  const confirm = useConfirm();
   const errorMessage = useErrorMessage();
   const roleLabel = useRoleLabel();
   const decide = useDecideAccess(shop.slug);
@@ -89,17 +91,12 @@ function PendingRequest({ access: a, writable }: { access: Access; writable: boo
       },
     );
   const decline = () =>
-    modal.confirm({
+    confirm({
       title: t('team.access.declineTitle', { agency: a.agency_name }),
       content: t('team.access.declineText'),
       okText: t('team.access.decline'),
-      okButtonProps: { danger: true },
-      cancelText: t('common.cancel'),
-      onOk: () =>
-        decide.mutateAsync({ agencyId: a.agency_id, decision: 'decline' }).then(
-          () => void message.success(t('team.access.declined', { agency: a.agency_name })),
-          (e: unknown) => void message.error(errorMessage(e)),
-        ),
+      run: () => decide.mutateAsync({ agencyId: a.agency_id, decision: 'decline' }),
+      done: t('team.access.declined', { agency: a.agency_name }),
     });
 
   return (
@@ -151,7 +148,8 @@ function PendingRequest({ access: a, writable }: { access: Access; writable: boo
 function Grants({ list, writable }: { list: Access[]; writable: boolean }) {
   const { t, dateTime } = useI18n();
   const { shop } = useShop();
-  const { message, modal } = App.useApp();
+  const { message } = App.useApp();
+  const confirm = useConfirm();
   const errorMessage = useErrorMessage();
   const roleLabel = useRoleLabel();
   const decide = useDecideAccess(shop.slug);
@@ -165,17 +163,12 @@ function Grants({ list, writable }: { list: Access[]; writable: boolean }) {
       },
     );
   const revoke = (a: Access) =>
-    modal.confirm({
+    confirm({
       title: t('team.access.revokeTitle', { agency: a.agency_name }),
       content: t('team.access.revokeText'),
       okText: t('team.access.revoke'),
-      okButtonProps: { danger: true },
-      cancelText: t('common.cancel'),
-      onOk: () =>
-        decide.mutateAsync({ agencyId: a.agency_id, decision: 'revoke' }).then(
-          () => void message.success(t('team.access.revoked', { agency: a.agency_name })),
-          (e: unknown) => void message.error(errorMessage(e)),
-        ),
+      run: () => decide.mutateAsync({ agencyId: a.agency_id, decision: 'revoke' }),
+      done: t('team.access.revoked', { agency: a.agency_name }),
     });
 
   return (

@@ -16,12 +16,14 @@ import { showFieldError } from '../../components/formErrors';
 import { QueryState, useErrorMessage } from '../../components/States';
 import { RoleTag, useRoleLabel } from '../../components/Tags';
 import { useI18n } from '../../i18n/I18nProvider';
+import { useConfirm } from './confirm';
 import { RoleOption, useRoleOptions } from './MembersTab';
 
 export function InvitationsTab() {
   const { t, dateTime } = useI18n();
   const { shop, can } = useShop();
-  const { modal, message } = App.useApp();
+  const { message } = App.useApp();
+  const confirm = useConfirm();
   const errorMessage = useErrorMessage();
   const [params, setParams] = useSearchParams();
   const invitations = useInvitations(shop.slug);
@@ -36,17 +38,12 @@ export function InvitationsTab() {
   };
 
   const confirmRevoke = (inv: Invitation) =>
-    modal.confirm({
+    confirm({
       title: t('team.invitations.revokeTitle', { email: inv.email }),
       content: t('team.invitations.revokeText'),
       okText: t('team.invitations.revoke'),
-      okButtonProps: { danger: true },
-      cancelText: t('common.cancel'),
-      onOk: () =>
-        revoke.mutateAsync(inv.id).then(
-          () => void message.success(t('team.invitations.revoked', { email: inv.email })),
-          (e: unknown) => void message.error(errorMessage(e)),
-        ),
+      run: () => revoke.mutateAsync(inv.id),
+      done: t('team.invitations.revoked', { email: inv.email }),
     });
 
   return (

@@ -9,6 +9,7 @@ import { QueryState, useErrorMessage } from '../../components/States';
 import { RoleTag, useRoleLabel } from '../../components/Tags';
 import { useI18n } from '../../i18n/I18nProvider';
 import { shopPath } from '../../layout/sections';
+import { useConfirm } from './confirm';
 
 /** Options of a role picker, each with what the role may do. */
 export function useRoleOptions(roles: readonly string[]) {
@@ -38,7 +39,8 @@ export function MembersTab() {
   const { t, date } = useI18n();
   const { shop, can } = useShop();
   const { session } = useSignedIn();
-  const { modal, message } = App.useApp();
+  const { message } = App.useApp();
+  const confirm = useConfirm();
   const navigate = useNavigate();
   const errorMessage = useErrorMessage();
   const roleLabel = useRoleLabel();
@@ -60,17 +62,12 @@ export function MembersTab() {
     );
 
   const confirmRemove = (m: Member) =>
-    modal.confirm({
+    confirm({
       title: t('team.members.removeTitle', { name: m.name || m.email }),
       content: t('team.members.removeText', { shop: shop.name }),
       okText: t('common.remove'),
-      okButtonProps: { danger: true },
-      cancelText: t('common.cancel'),
-      onOk: () =>
-        remove.mutateAsync(m.user_id).then(
-          () => void message.success(t('team.members.removed', { name: m.name || m.email })),
-          (e: unknown) => void message.error(errorMessage(e)),
-        ),
+      run: () => remove.mutateAsync(m.user_id),
+      done: t('team.members.removed', { name: m.name || m.email }),
     });
 
   return (

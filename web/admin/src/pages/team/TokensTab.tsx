@@ -16,6 +16,7 @@ import { showFieldError } from '../../components/formErrors';
 import { QueryState, useErrorMessage } from '../../components/States';
 import { RoleTag } from '../../components/Tags';
 import { useI18n } from '../../i18n/I18nProvider';
+import { useConfirm } from './confirm';
 import { RoleOption, useRoleOptions } from './MembersTab';
 
 function tokenState(tk: Token): 'active' | 'revoked' | 'expired' {
@@ -27,8 +28,7 @@ function tokenState(tk: Token): 'active' | 'revoked' | 'expired' {
 export function TokensTab() {
   const { t, dateTime } = useI18n();
   const { shop, can } = useShop();
-  const { modal, message } = App.useApp();
-  const errorMessage = useErrorMessage();
+  const confirm = useConfirm();
   const tokens = useTokens(shop.slug);
   const revoke = useRevokeToken(shop.slug);
   const writable = can('team:write');
@@ -36,17 +36,12 @@ export function TokensTab() {
   const [created, setCreated] = useState<CreatedToken | null>(null);
 
   const confirmRevoke = (tk: Token) =>
-    modal.confirm({
+    confirm({
       title: t('team.tokens.revokeTitle', { name: tk.name }),
       content: t('team.tokens.revokeText'),
       okText: t('team.tokens.revoke'),
-      okButtonProps: { danger: true },
-      cancelText: t('common.cancel'),
-      onOk: () =>
-        revoke.mutateAsync(tk.id).then(
-          () => void message.success(t('team.tokens.revoked', { name: tk.name })),
-          (e: unknown) => void message.error(errorMessage(e)),
-        ),
+      run: () => revoke.mutateAsync(tk.id),
+      done: t('team.tokens.revoked', { name: tk.name }),
     });
 
   return (
