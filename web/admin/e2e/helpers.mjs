@@ -231,9 +231,10 @@ export function residentID(n) {
  * A buyer (a new WeChat user `buyer`) orders `quantity` of sku in the shop
  * and pays through the sandbox; resolves to the order (storefront view)
  * once WeChat Pay's notification has marked it paid. `context` is signed in
- * as a member who may read the shop's credentials and orders.
+ * as a member who may read the shop's credentials and orders; `beforePay`
+ * (optional) is awaited with the order before it is paid.
  */
-export async function buyAndPay(context, { slug, sandbox, skuId, quantity = 1, buyer, idSeq = 7 }) {
+export async function buyAndPay(context, { slug, sandbox, skuId, quantity = 1, buyer, idSeq = 7, beforePay }) {
   const appid = await waitFor('the test Mini Program', async () => {
     const c = await shopAPI(context, slug, 'GET', '/credentials');
     return c.body?.credentials?.test?.miniprogram?.public?.appid;
@@ -262,6 +263,7 @@ export async function buyAndPay(context, { slug, sandbox, skuId, quantity = 1, b
   assert.equal(cart.status, 200, `cart: ${cart.text}`);
   const ord = await storefrontRequest('POST', host, '/api/v1/orders', { address_id: addr.body.id, identity_id: ident.body.id }, { ...bearer, 'Idempotency-Key': buyer });
   assert.equal(ord.status, 201, `order: ${ord.text}`);
+  if (beforePay) await beforePay(ord.body);
   const pay = await storefrontRequest('POST', host, `/api/v1/orders/${ord.body.id}/pay`, undefined, bearer);
   assert.equal(pay.status, 200, `pay: ${pay.text}`);
   const confirmed = await post(sandbox + '/sandbox/v1/pay', { appId: appid, ...pay.body.params });

@@ -111,10 +111,28 @@ describe('operations', () => {
       const sku = detail.body.skus.find((s) => s.code === `SCARF-${tag}-S`);
       assert.ok(sku, `SKU SCARF-${tag}-S: ${JSON.stringify(detail.body.skus)}`);
       let order = null;
+      let rejected = null;
       if (!sandbox) {
         t.diagnostic('the sandbox address is unknown (set MINISHOP_E2E_SANDBOX_URL): no paid order, no bill');
       } else {
         order = await buyAndPay(context, { slug: SLUG, sandbox, skuId: sku.id, quantity: 1, buyer: `ops-${tag}`, idSeq: 11 });
+        // A second order, whose order declaration customs will reject: it lands in the needs-a-person queue.
+        rejected = await buyAndPay(context, {
+          slug: SLUG,
+          sandbox,
+          skuId: sku.id,
+          quantity: 1,
+          buyer: `ops-rej-${tag}`,
+          idSeq: 12,
+          beforePay: async (o) => {
+            const f = await fetch(sandbox + '/sandbox/v1/customs/faults', {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/json' },
+              body: JSON.stringify({ order_no: o.out_trade_no, return_info: '商品备案信息不符 (e2e)' }),
+            });
+            assert.equal(f.status, 200, `customs fault: ${await f.text()}`);
+          },
+        });
       }
 
       // ——— Reconciliation ———
@@ -228,6 +246,38 @@ describe('operations', () => {
       await page.goto(adminURL(`/s/${SLUG}/customs`));
       await page.getByTestId('customs-queue').waitFor();
       await page.locator('[data-testid="customs-queue"] .ant-spin-spinning').waitFor({ state: 'detached' });
+      if (rejected) {
+        const queued = await waitFor(
+          'the rejected order in the customs queue',
+          async () => (await shopAPI(context, SLUG, 'GET', '/customs/queue')).body?.orders?.some((o) => o.order_id === rejected.id),
+          180_000,
+        ).catch(() => false);
+        if (queued) {
+          await page.reload();
+          const row = page.getByTestId(`customs-queue-${rejected.id}`);
+          await row.waitFor();
+          assert.ok((await row.innerText()).includes('(e2e)'), `the queue gives customs' reason: ${await row.innerText()}`);
+          await page.locator('[data-testid="customs-queue"] .ant-spin-spinning').waitFor({ state: 'detached' });
+          await screenshot(page, 'ops-customs-queue-en');
+          await row.click();
+          await page.getByTestId('order-customs').getByTestId('customs-attention-order').waitFor();
+          await screenshot(page, 'ops-order-rejected-en');
+          // Customs refused the product's record: once it is corrected, the owner declares again.
+          await page.getByTestId('customs-redeclare').waitFor();
+          {
+            const [re] = await Promise.all([
+              page.waitForResponse((r) => r.url().endsWith(`/orders/${rejected.id}/customs/redeclare`)),
+              page.getByTestId('customs-redeclare').click(),
+            ]);
+            assert.equal(re.status(), 202, `redeclare: ${await re.text()}`);
+          }
+          await page.goto(adminURL(`/s/${SLUG}/customs`));
+          await page.getByTestId('customs-queue').waitFor();
+          await page.locator('[data-testid="customs-queue"] .ant-spin-spinning').waitFor({ state: 'detached' });
+        } else {
+          t.diagnostic('the rejected order did not reach the customs queue in 3 minutes');
+        }
+      }
       await screenshot(page, 'ops-customs-en');
       await page.getByRole('tab', { name: 'Failed tasks' }).click();
       await page.getByTestId('failed-task-table').waitFor();

@@ -113,7 +113,7 @@ function QueueDoc({ d }: { d: CustomsQueueDoc }) {
       <div style={{ display: 'flex', gap: 6, alignItems: 'center', flexWrap: 'wrap' }}>
         <Typography.Text strong>{t(`ops.customs.kind.${d.kind}`)}</Typography.Text>
         <CustomsStateTag kind={`queue-${d.kind}`} state={d.state} />
-        <Typography.Text type="secondary">{t(`ops.customs.problem.${d.problem}`)}</Typography.Text>
+        {d.problem !== d.state && <Typography.Text type="secondary">{t(`ops.customs.problem.${d.problem}`)}</Typography.Text>}
       </div>
       <div>{d.reason}</div>
       {d.last_receipt && (

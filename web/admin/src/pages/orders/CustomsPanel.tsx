@@ -164,7 +164,9 @@ function Attention({ slug, orderId, doc }: { slug: string; orderId: number; doc:
   const errorMessage = useErrorMessage();
   const redeclare = useRedeclare(slug, orderId);
   const a = doc.attention!;
-  const canRedeclare = a.action === 'redeclare' && can('orders:write');
+  // Declaring again is the last step of fixing the product or the identity too.
+  const canRedeclare =
+    can('orders:write') && (doc.state === 'rejected' || doc.state === 'failed') && (a.action === 'redeclare' || a.action === 'fix_product' || a.action === 'fix_identity');
   return (
     <Alert
       type={a.action === 'wait' ? 'info' : 'warning'}
