@@ -210,6 +210,8 @@ var customsProblems = []struct {
 	all                []string // and all of these (may be empty)
 	reason, action, do string
 }{
+	{[]string{"not the payer", "DIFFERENT"}, nil, "The buyer is not the payer: customs requires the person who pays to be the buyer named on the order.",
+		"ask_buyer_or_refund", "Ask the buyer to pay with their own WeChat account, or refund the order."},
 	{[]string{"支付人", "payer"}, []string{"不一致"}, "The buyer is not the payer: customs requires the person who pays to be the buyer named on the order.",
 		"ask_buyer_or_refund", "Ask the buyer to pay with their own WeChat account, or refund the order."},
 	{[]string{"支付人", "payer"}, []string{"不符"}, "The buyer is not the payer: customs requires the person who pays to be the buyer named on the order.",
