@@ -33,6 +33,7 @@ type WeChatPayInput struct {
 	PlatformSerials  *[]string `json:"platform_serials"`
 	PublicKeyID      *string   `json:"public_key_id"`
 	APIv3Key         *string   `json:"apiv3_key" cred:"secret"`
+	APIv2Key         *string   `json:"apiv2_key" cred:"secret"` // signs the v2 customs declaration API (direct and partner merchants)
 	PrivateKeyPEM    *string   `json:"private_key_pem" cred:"secret"`
 	MerchantCertPEM  *string   `json:"merchant_cert_pem"`
 	PlatformCertsPEM *string   `json:"platform_certs_pem"`

@@ -143,7 +143,7 @@ func TestCredentialsThroughTheAPI(t *testing.T) {
 			}
 		}
 	}
-	if lw := o.Credentials["live"]["wechatpay"]; lw.Configured || lw.Secrets["apiv3_key"].Set || len(lw.Secrets) != 2 {
+	if lw := o.Credentials["live"]["wechatpay"]; lw.Configured || lw.Secrets["apiv3_key"].Set || len(lw.Secrets) != 3 {
 		t.Fatalf("unset live WeChat Pay: %+v", lw)
 	}
 
@@ -167,6 +167,9 @@ func TestCredentialsThroughTheAPI(t *testing.T) {
 	bad = f.WeChatPaySet(apiv3)
 	bad["cert_serial"] = f.PlatformSerial
 	refused(t, c.do(t, "PUT", "/live/wechatpay", bad), 400, "invalid_credential_field", "cert_serial")
+	bad = f.WeChatPaySet(apiv3)
+	bad["apiv2_key"] = "too-short"
+	refused(t, c.do(t, "PUT", "/live/wechatpay", bad), 400, "invalid_credential_field", "apiv2_key")
 	if m := shopMode(t, e, "nordic-skin"); m != "test" {
 		t.Fatalf("refused saves switched the shop to %s", m)
 	}
@@ -178,6 +181,14 @@ func TestCredentialsThroughTheAPI(t *testing.T) {
 	}
 	if m := shopMode(t, e, "nordic-skin"); m != "live" {
 		t.Fatalf("the storefront still says %s after live credentials were saved", m)
+	}
+	if s.Credential.Secrets["apiv2_key"].Set {
+		t.Fatalf("an API v2 key nobody gave: %+v", s.Credential.Secrets)
+	}
+	v2 := strings.Repeat("v2", 14) + "9876"
+	if s2 := c.save(t, "live", "wechatpay", map[string]string{"apiv2_key": v2}); !s2.Credential.Secrets["apiv2_key"].Set ||
+		s2.Credential.Secrets["apiv2_key"].Last4 != "9876" || strings.Join(s2.FieldsChanged, ",") != "apiv2_key" {
+		t.Fatalf("API v2 key: %+v", s2)
 	}
 	var tt tenant.Tenant
 	c.e.Do(t, "GET", "", "/api/admin/v1/tenants/nordic-skin", nil, c.auth...).JSON(t, &tt)

@@ -65,6 +65,9 @@ func validateWeChatPay(v values) error {
 	if k := v.str("apiv3_key"); len(k) != 32 || !printable.MatchString(k) {
 		return invalidField("apiv3_key", fmt.Sprintf("must be exactly 32 bytes, the APIv3 key set in the merchant platform (this one has %d)", len(k)))
 	}
+	if k := v.str("apiv2_key"); k != "" && (len(k) != 32 || !printable.MatchString(k)) {
+		return invalidField("apiv2_key", fmt.Sprintf("must be exactly 32 bytes, the API key (v2) set in the merchant platform (this one has %d)", len(k)))
+	}
 	key, err := parsePrivateKey(v.str("private_key_pem"))
 	if err != nil {
 		return invalidField("private_key_pem", err.Error())

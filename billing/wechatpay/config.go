@@ -65,6 +65,10 @@ type Config struct {
 	// APIv3Key is the 32-byte key set in the merchant platform; it decrypts
 	// notifications and downloaded certificates.
 	APIv3Key []byte
+	// APIv2Key is the merchant's API key (v2), which signs the v2 customs
+	// declaration API; empty: the APIv3 key (merchants often set both
+	// alike).
+	APIv2Key []byte
 
 	// PlatformCerts are the WeChat Pay platform certificates by serial
 	// number (40 hexadecimal characters, case-insensitive). DownloadCertificates
@@ -97,6 +101,7 @@ type Client struct {
 	serialNo   string
 	key        *rsa.PrivateKey
 	apiV3Key   []byte
+	apiV2Key   []byte
 	verifier   *verifier
 	http       *http.Client
 	now        func() time.Time
@@ -140,6 +145,7 @@ func New(cfg Config) (*Client, error) {
 		serialNo:   strings.ToUpper(cfg.SerialNo),
 		key:        cfg.PrivateKey,
 		apiV3Key:   append([]byte(nil), cfg.APIv3Key...),
+		apiV2Key:   append([]byte(nil), cfg.APIv2Key...),
 		http:       cfg.HTTP,
 		now:        cfg.Now,
 		userAgent:  "Minishop-WechatPay/1 (Go)",

@@ -20,6 +20,7 @@ type Credentials struct {
 	PlatformSerials  []string `json:"platform_serials"`
 	PublicKeyID      string   `json:"public_key_id"`
 	APIv3Key         string   `json:"apiv3_key"`
+	APIv2Key         string   `json:"apiv2_key"`
 	PrivateKeyPEM    string   `json:"private_key_pem"`
 	MerchantCertPEM  string   `json:"merchant_cert_pem"`
 	PlatformCertsPEM string   `json:"platform_certs_pem"`
@@ -38,7 +39,7 @@ func (c Credentials) String() string {
 // credentials name no sub_appid, its SubAppID (payers then pay in it).
 // Errors match ErrConfig and never quote a key.
 func (c Credentials) Config(baseURL, appID string) (Config, error) {
-	cfg := Config{BaseURL: baseURL, Mode: Mode(c.Mode), SerialNo: c.CertSerial, APIv3Key: []byte(c.APIv3Key)}
+	cfg := Config{BaseURL: baseURL, Mode: Mode(c.Mode), SerialNo: c.CertSerial, APIv3Key: []byte(c.APIv3Key), APIv2Key: []byte(c.APIv2Key)}
 	if c.SubMchID != "" {
 		cfg.SpMchID, cfg.SubMchID, cfg.SpAppID, cfg.SubAppID = c.MchID, c.SubMchID, c.SpAppID, c.SubAppID
 		if cfg.SubAppID == "" {

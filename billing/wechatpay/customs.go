@@ -100,10 +100,13 @@ type CustomsClient struct {
 
 // Customs returns the customs declaration client of the merchant. v2Key
 // is the merchant's API v2 key, which signs the v2 XML API of direct
-// merchants and service providers; empty means the APIv3 key (a merchant
-// must then set the same 32 characters as its v2 key). Global merchants use
-// the v3 API and need no v2 key.
+// merchants and service providers; empty means Config.APIv2Key, and without
+// one the APIv3 key (a merchant must then set the same 32 characters as its
+// v2 key). Global merchants use the v3 API and need no v2 key.
 func (c *Client) Customs(v2Key string) *CustomsClient {
+	if v2Key == "" {
+		v2Key = string(c.apiV2Key)
+	}
 	if v2Key == "" {
 		v2Key = string(c.apiV3Key)
 	}

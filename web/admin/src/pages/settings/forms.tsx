@@ -555,6 +555,18 @@ export function WeChatPayForm({ overview, footer, onSaved }: CredFormProps) {
             <Input.Password className="mono" autoComplete="off" />
           </Form.Item>
         </Col>
+        {mode !== 'global' && (
+          <Col xs={24} md={12}>
+            <Form.Item
+              name="apiv2_key"
+              label={t('creds.pay.apiv2Key')}
+              extra={secretExtra(t, set, 'apiv2_key') ?? t('creds.pay.apiv2KeyHelp')}
+              rules={[{ len: 32, message: t('creds.pay.apiv2KeyInvalid') }]}
+            >
+              <Input.Password className="mono" autoComplete="off" />
+            </Form.Item>
+          </Col>
+        )}
       </Row>
       <Row gutter={16}>
         <Col xs={24} md={12}>
