@@ -40,9 +40,9 @@ import (
 const (
 	versionPrefix     = "minishop:catalog:v:" // + tenant id
 	versionTTL        = 30 * 24 * time.Hour   // an idle tenant's token may go; the next read starts a new one
-	entryTTL          = 5 * time.Minute
-	defaultCacheBytes = 1024 << 20 // MINISHOP_CATALOG_CACHE_MB
-	maxEntryBytes     = 2 << 20    // larger responses are served, not kept
+	entryTTL          = 30 * time.Minute      // also the bound on staleness if Redis takes reads but refuses writes
+	defaultCacheBytes = 1024 << 20            // MINISHOP_CATALOG_CACHE_MB
+	maxEntryBytes     = 2 << 20               // larger responses are served, not kept
 	cacheShards       = 16
 	entryOverhead     = 160 // bytes of bookkeeping per entry, for the budget
 	redisTimeout      = 500 * time.Millisecond
