@@ -278,6 +278,7 @@ describe('operations', () => {
           t.diagnostic('the rejected order did not reach the customs queue in 3 minutes');
         }
       }
+      await page.waitForTimeout(400); // the table's fade-in after loading
       await screenshot(page, 'ops-customs-en');
       await page.getByRole('tab', { name: 'Failed tasks' }).click();
       await page.getByTestId('failed-task-table').waitFor();
