@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/minishop/minishop/internal/outbox"
-	"github.com/minishop/minishop/internal/testenv"
 )
 
 // BenchmarkFollowUpUnderFlood measures how long another shop's payment
@@ -17,14 +16,7 @@ import (
 //
 //	go test -run '^$' -bench FollowUpUnderFlood -benchtime 20x ./worker/
 func BenchmarkFollowUpUnderFlood(b *testing.B) {
-	e := testenv.New(b)
-	effects(b, e)
-	a, other := twoShops(b, e)
-	startWorker(b, e, 10, nil)
-	flood(b, e, a.ID, outbox.QueueCritical, 100_000)
-	testenv.Eventually(b, 60*time.Second, "the flood to be flowing", func() bool {
-		return count(b, e, `SELECT count(*) FROM test_effects WHERE tenant_id = ?`, a.ID) >= 100
-	})
+	e, a, other := underFlood(b)
 	lat := make([]time.Duration, 0, b.N)
 	b.ResetTimer()
 	for i := range b.N {

@@ -114,20 +114,28 @@ func twoShops(t testing.TB, e *testenv.Env) (a, b *tenant.Tenant) {
 	return a, b
 }
 
+// underFlood starts a worker on two shops, a and b, and returns once a's
+// 100,000 tasks in the critical queue are being handled.
+func underFlood(t testing.TB) (e *testenv.Env, a, b *tenant.Tenant) {
+	t.Helper()
+	e = testenv.New(t)
+	effects(t, e)
+	a, b = twoShops(t, e)
+	startWorker(t, e, 10, nil)
+	flood(t, e, a.ID, outbox.QueueCritical, 100_000)
+	testenv.Eventually(t, 60*time.Second, "the flood to be flowing", func() bool {
+		return count(t, e, `SELECT count(*) FROM test_effects WHERE tenant_id = ?`, a.ID) >= 100
+	})
+	return e, a, b
+}
+
 // One shop queues 100,000 tasks in the critical queue (a flash sale's
 // payment follow-ups); another shop's payment follow-up, queued after them,
 // is handled within seconds while most of the first shop's are still
 // waiting, because the relay holds a shop's flood in Postgres and lets at
 // most a few of its tasks into Redis at a time.
 func TestOneShopsFloodDoesNotDelayAnothersPaymentFollowUp(t *testing.T) {
-	e := testenv.New(t)
-	effects(t, e)
-	a, b := twoShops(t, e)
-	startWorker(t, e, 10, nil)
-	flood(t, e, a.ID, outbox.QueueCritical, 100_000)
-	testenv.Eventually(t, 60*time.Second, "the flood to be flowing", func() bool {
-		return count(t, e, `SELECT count(*) FROM test_effects WHERE tenant_id = ?`, a.ID) >= 100
-	})
+	e, a, b := underFlood(t)
 
 	start := time.Now()
 	addTask(t, e, b.ID, outbox.QueueCritical)
