@@ -98,12 +98,8 @@ func (s *Service) RedeclarePayment(ctx context.Context, orderID int64) (*Payment
 	}
 	var v *PaymentCustomsView
 	err = db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
-		var os []int64
-		if err := tx.Raw(`SELECT id FROM orders WHERE tenant_id = ? AND id = ? FOR UPDATE`, tid, orderID).Scan(&os).Error; err != nil {
+		if err := lockOrderRow(tx, tid, orderID); err != nil {
 			return err
-		}
-		if len(os) == 0 {
-			return errNoOrder
 		}
 		d, err := loadPayDecl(tx, tid, orderID, true)
 		if err != nil {

@@ -459,12 +459,8 @@ func (s *Service) Redeclare(ctx context.Context, orderID int64) (*CustomsView, e
 	}
 	var v *CustomsView
 	err = db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
-		var os []int64
-		if err := tx.Raw(`SELECT id FROM orders WHERE tenant_id = ? AND id = ? FOR UPDATE`, tid, orderID).Scan(&os).Error; err != nil {
+		if err := lockOrderRow(tx, tid, orderID); err != nil {
 			return err
-		}
-		if len(os) == 0 {
-			return errNoOrder
 		}
 		d, err := loadDecl(tx, tid, orderID, true)
 		if err != nil {
@@ -544,4 +540,18 @@ func (s *Service) PollOpenCustoms(ctx context.Context, before time.Time, limit i
 		return n, fmt.Errorf("polling customs receipts failed for %s", strings.Join(failed, ", "))
 	}
 	return n, nil
+}
+
+// lockOrderRow locks the order's row for the rest of tx (errNoOrder when
+// the shop has no such order), so that actions on its declarations do not
+// race.
+func lockOrderRow(tx *gorm.DB, tid, orderID int64) error {
+	var ids []int64
+	if err := tx.Raw(`SELECT id FROM orders WHERE tenant_id = ? AND id = ? FOR UPDATE`, tid, orderID).Scan(&ids).Error; err != nil {
+		return err
+	}
+	if len(ids) == 0 {
+		return errNoOrder
+	}
+	return nil
 }
