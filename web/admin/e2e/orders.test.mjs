@@ -4,10 +4,21 @@
 // Uses the demo shop Alpine Kids, which the other browser tests leave alone.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
-import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { API, adminURL, baseURL, demo, launch, newPage, screenshot, sessionAPIMissing } from './helpers.mjs';
+import {
+  API,
+  adminURL,
+  demo,
+  findSandboxURL,
+  launch,
+  newPage,
+  residentID,
+  screenshot,
+  sessionAPIMissing,
+  shopAPI,
+  storefrontRequest,
+  waitFor,
+} from './helpers.mjs';
 
 const SLUG = 'alpine-kids';
 const OWNER = 'owner@alpine-kids.test';
@@ -20,73 +31,12 @@ after(async () => {
   await browser?.close();
 });
 
-/**
- * The sandbox's base URL: MINISHOP_E2E_SANDBOX_URL, else the
- * MINISHOP_SANDBOX_ADDR of the `minishop dev` process serving baseURL()
- * (scripts/e2e.sh starts it with both addresses in its environment).
- */
-async function sandboxURL() {
-  if (process.env.MINISHOP_E2E_SANDBOX_URL) return process.env.MINISHOP_E2E_SANDBOX_URL.replace(/\/+$/, '');
-  const port = new URL(baseURL()).port;
-  let pids = [];
-  try {
-    pids = (await readdir('/proc')).filter((d) => /^\d+$/.test(d));
-  } catch {
-    return null;
-  }
-  for (const pid of pids) {
-    let env;
-    try {
-      env = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
-    } catch {
-      continue;
-    }
-    const httpAddr = env.find((v) => v.startsWith('MINISHOP_HTTP_ADDR='));
-    if (!httpAddr || !httpAddr.endsWith(':' + port)) continue;
-    const sb = env.find((v) => v.startsWith('MINISHOP_SANDBOX_ADDR='));
-    if (sb) return 'http://' + sb.slice('MINISHOP_SANDBOX_ADDR='.length);
-  }
-  return null;
-}
-
-/** A JSON request to the server with a Host header (the storefront is named by its host). */
-function hostRequest(method, host, path, body, headers = {}) {
-  const u = new URL(baseURL());
-  const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        method,
-        hostname: u.hostname,
-        port: u.port,
-        path,
-        headers: {
-          Host: host,
-          Accept: 'application/json',
-          ...(data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {}),
-          ...headers,
-        },
-      },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json = null;
-          try {
-            json = text ? JSON.parse(text) : null;
-          } catch {
-            json = null;
-          }
-          resolve({ status: res.statusCode, body: json, text });
-        });
-      },
-    );
-    req.on('error', reject);
-    if (data) req.write(data);
-    req.end();
-  });
-}
+const sandboxURL = findSandboxURL;
+const hostRequest = storefrontRequest;
+/** Admin API call of the shop through the browser context (its session cookie). */
+const admin = (context, method, path, body) => shopAPI(context, SLUG, method, path, body);
+const eventually = waitFor;
+const idNumber = residentID;
 
 async function postJSON(url, body) {
   const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
@@ -98,42 +48,6 @@ async function postJSON(url, body) {
     json = null;
   }
   return { status: res.status, body: json, text };
-}
-
-/** Admin API call through the browser context (its session cookie). */
-async function admin(context, method, path, body) {
-  const res = await context.request.fetch(API + `/tenants/${SLUG}` + path, {
-    method,
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
-    data: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let json = null;
-  try {
-    json = await res.json();
-  } catch {
-    json = null;
-  }
-  return { status: res.status(), body: json };
-}
-
-async function eventually(what, fn, ms = 60_000) {
-  const end = Date.now() + ms;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
-
-/** A valid resident ID number for sequence n (GB 11643 check digit). */
-function idNumber(n) {
-  const base = `11010519900101${String(n % 1000).padStart(3, '0')}`;
-  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-  let sum = 0;
-  for (let i = 0; i < 17; i++) sum += Number(base[i]) * w[i];
-  return base + '10X98765432'[sum % 11];
 }
 
 const REFUNDABLE = new Set(['paid', 'customs_rejected', 'declared', 'shipped', 'delivered', 'completed', 'partially_refunded']);

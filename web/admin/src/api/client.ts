@@ -61,6 +61,8 @@ export interface RequestOptions {
   body?: unknown;
   signal?: AbortSignal | undefined;
   query?: Record<string, string | number | boolean | undefined>;
+  /** Extra request headers (e.g. Idempotency-Key). */
+  headers?: Record<string, string>;
 }
 
 /** Sends a request to API_BASE + path and decodes the JSON answer as T. */
@@ -72,7 +74,7 @@ export async function request<T>(method: Method, path: string, opts: RequestOpti
     const s = q.toString();
     if (s) url += (url.includes('?') ? '&' : '?') + s;
   }
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
   // The server refuses state-changing requests without a JSON content type.
   if (method !== 'GET') headers['Content-Type'] = 'application/json';
 

@@ -211,7 +211,11 @@ export function useOrderCustoms(slug: string, id: number) {
 export function useRefundOrder(slug: string, id: number) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (body: { amount_fen: number; reason: string }) => api.post<Refund>(`${base(slug)}/${id}/refunds`, body),
+    // key: the Idempotency-Key, one per refund the person means to make, so
+    // that sending it again (a double click, a retry after an error) cannot
+    // refund twice.
+    mutationFn: ({ key, ...body }: { amount_fen: number; reason: string; key: string }) =>
+      api.post<Refund>(`${base(slug)}/${id}/refunds`, body, { headers: { 'Idempotency-Key': key } }),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['order', slug, id] });
       void qc.invalidateQueries({ queryKey: ['order-refunds', slug, id] });

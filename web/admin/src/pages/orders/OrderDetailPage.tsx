@@ -1,6 +1,6 @@
 import { ArrowLeftOutlined, RollbackOutlined, ShoppingCartOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, Descriptions, Empty, Form, Input, Modal, Radio, Table, Tag, Timeline, Typography } from 'antd';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useParams } from 'react-router';
 import {
   REFUNDABLE,
@@ -258,6 +258,13 @@ function Events({ order }: { order: Order }) {
   );
 }
 
+function refundKey(asked: { current: { what: string; key: string } | null }, what: string): string {
+  if (asked.current?.what !== what) {
+    asked.current = { what, key: `refund-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}` };
+  }
+  return asked.current.key;
+}
+
 function RefundModal({ order, left, onClose }: { order: Order; left: number; onClose: () => void }) {
   const { t, money } = useI18n();
   const { shop } = useShop();
@@ -268,6 +275,10 @@ function RefundModal({ order, left, onClose }: { order: Order; left: number; onC
   const [amount, setAmount] = useState('');
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string | null>(null);
+  // The Idempotency-Key of the refund being asked: the same while the
+  // amount and reason stay the same (a double click or a retry after an
+  // error cannot refund twice), a new one when they change.
+  const asked = useRef<{ what: string; key: string } | null>(null);
 
   const submit = () => {
     setError(null);
@@ -285,7 +296,7 @@ function RefundModal({ order, left, onClose }: { order: Order; left: number; onC
       fen = v;
     }
     refund.mutate(
-      { amount_fen: fen, reason: reason.trim() },
+      { amount_fen: fen, reason: reason.trim(), key: refundKey(asked, `${fen}|${reason.trim()}`) },
       {
         onSuccess: () => {
           void message.success(t('refund.requested'));
