@@ -145,7 +145,7 @@ func (s *Service) RequestRefund(ctx context.Context, id int64, key string, in Re
 		}
 		no := o.OutTradeNo + "R" + strconv.FormatInt(st.N+1, 10)
 		if err := tx.Raw(`INSERT INTO order_refunds (tenant_id, out_refund_no, order_id, kind, amount, reason, transaction_id, actor, idempotency_key, request_hash)
-			VALUES (?, ?, ?, 'staff', ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, '')) RETURNING `+refundColumns, tid, no, id, in.AmountFen, in.Reason, o.TransactionID, actor, key, hashIf(key, hash)).
+			VALUES (?, ?, ?, 'staff', ?, ?, ?, ?, NULLIF(?, ''), ?) RETURNING `+refundColumns, tid, no, id, in.AmountFen, in.Reason, o.TransactionID, actor, key, hash).
 			Scan(&out).Error; err != nil {
 			return err
 		}
@@ -161,14 +161,6 @@ func (s *Service) RequestRefund(ctx context.Context, id int64, key string, in Re
 	}
 	out.CreatedAt, out.UpdatedAt = out.CreatedAt.UTC(), out.UpdatedAt.UTC()
 	return &out, nil
-}
-
-// hashIf is hash when there is a key to remember it under.
-func hashIf(key, hash string) string {
-	if key == "" {
-		return ""
-	}
-	return hash
 }
 
 type refundSubmit struct {

@@ -62,24 +62,30 @@ func inflate(gz []byte) ([]byte, error) {
 	return io.ReadAll(zr)
 }
 
-// acceptsGzip reports whether an Accept-Encoding header allows gzip (not
-// refused with q=0).
+// acceptsGzip reports whether an Accept-Encoding header allows gzip: named
+// (gzip or x-gzip) with a q above 0, or not named and allowed by "*".
 func acceptsGzip(header string) bool {
+	named, star := -1.0, -1.0 // -1: not in the header
 	for part := range strings.SplitSeq(header, ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		coding = strings.TrimSpace(coding)
-		if !strings.EqualFold(coding, "gzip") && !strings.EqualFold(coding, "x-gzip") && coding != "*" {
-			continue
-		}
 		q := 1.0
 		if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
 			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
 				q = f
 			}
 		}
-		return q > 0
+		switch {
+		case strings.EqualFold(coding, "gzip") || strings.EqualFold(coding, "x-gzip"):
+			named = max(named, q)
+		case coding == "*":
+			star = q
+		}
 	}
-	return false
+	if named >= 0 {
+		return named > 0
+	}
+	return star > 0
 }
 
 // gzipETag is the ETag of the gzip representation of a response whose

@@ -105,3 +105,27 @@ func TestListKeysDifferWhenRequestsDo(t *testing.T) {
 		seen[q.key()] = i
 	}
 }
+
+func TestAcceptsGzip(t *testing.T) {
+	for header, want := range map[string]bool{
+		"":                          false,
+		"identity":                  false,
+		"gzip":                      true,
+		"GZIP":                      true,
+		"br, gzip;q=0.8":            true,
+		"x-gzip":                    true,
+		"gzip;q=0":                  false,
+		"gzip; q=0.0, identity":     false,
+		"*":                         true,
+		"*;q=0":                     false,
+		"*;q=0, gzip":               true, // named beats the wildcard, in any order
+		"gzip;q=0, *":               false,
+		"deflate, br":               false,
+		"gzip;q=0.5, x-gzip;q=0":    true,
+		"gzip;q=nonsense, identity": true, // an unreadable q is taken as 1
+	} {
+		if got := acceptsGzip(header); got != want {
+			t.Errorf("acceptsGzip(%q) = %v, want %v", header, got, want)
+		}
+	}
+}

@@ -55,7 +55,7 @@ type Config struct {
 	TaskInFlight int
 	// CatalogCacheMB is the memory budget of the storefront catalog cache
 	// of each serving process, in MiB (responses are kept gzip-compressed:
-	// about 700 bytes a product detail).
+	// about 600 bytes a product detail).
 	CatalogCacheMB int
 
 	MediaDir string // uploaded images (content-addressed)
