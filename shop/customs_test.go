@@ -84,6 +84,12 @@ func TestCustomsDeclaration(t *testing.T) {
 	if n := m.count(t, `SELECT count(*) FROM order_events WHERE tenant_id = ? AND kind = 'customs_declared'`, m.t.ID); n != 2 {
 		t.Errorf("%d customs_declared events, want one per order", n)
 	}
+	// While customs has not answered, a refund is refused with what to wait for.
+	refund := fmt.Sprintf("/api/admin/v1/tenants/nordic-skin/orders/%d/refunds", ok.ID)
+	if r := e.Do(t, "POST", "", refund, map[string]any{"amount_fen": 100}, owner...); r.Status != 409 || r.ErrorCode() != "refund_not_allowed" ||
+		!strings.Contains(string(r.Body), "once customs has answered") {
+		t.Errorf("refund while declaring: %d %s", r.Status, r.Body)
+	}
 
 	// Receipts, fetched from the agent: 2, 3, then 120.
 	ctx := m.ctx()

@@ -120,6 +120,10 @@ func (s *Service) RequestRefund(ctx context.Context, id int64, key string, in Re
 		if o.Status == OrderRefunding {
 			return errs.E(errs.Conflict, "refund_in_progress", "a refund of this order is being processed; wait for its outcome")
 		}
+		if o.Status == OrderDeclaring {
+			return errs.E(errs.Conflict, "refund_not_allowed",
+				"this order is being declared to customs; refund it once customs has answered (the order is then declared or customs_rejected)")
+		}
 		if !refundable[o.Status] {
 			return errs.E(errs.Conflict, "refund_not_allowed", "an order that is "+o.Status+" cannot be refunded")
 		}
