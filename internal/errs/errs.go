@@ -35,6 +35,10 @@ type Error struct {
 	Message string
 	Details any   // optional structured details (e.g. the offending field)
 	Err     error // optional cause, never shown to clients
+	// MessageZH is Message in Simplified Chinese, shown to clients that
+	// prefer Chinese (Accept-Language); empty leaves it to the catalog
+	// (Chinese), then to Message.
+	MessageZH string
 }
 
 func (e *Error) Error() string {
@@ -72,6 +76,18 @@ func (e *Error) WithDetails(d any) *Error {
 	c := *e
 	c.Details = d
 	return &c
+}
+
+// WithZH returns a copy of e whose message in Chinese is zh.
+func (e *Error) WithZH(zh string) *Error {
+	c := *e
+	c.MessageZH = zh
+	return &c
+}
+
+// L builds an error of kind k with code and its message in English and Chinese.
+func L(k Kind, code, en, zh string) *Error {
+	return &Error{Kind: k, Code: code, Message: en, MessageZH: zh}
 }
 
 // Wrap returns an internal error with a cause; the cause is logged, not shown.

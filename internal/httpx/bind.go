@@ -27,7 +27,7 @@ func Bind(c *gin.Context, v any) error {
 	if ct := c.GetHeader("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return errs.E(errs.Invalid, "unsupported_media_type", "send the body as application/json")
+			return errs.L(errs.Invalid, "unsupported_media_type", "send the body as application/json", "请求体须为 application/json")
 		}
 	}
 	if err := DecodeJSON(c.Request.Body, v); err != nil {
@@ -49,12 +49,12 @@ func DecodeJSON(r io.Reader, v any) error {
 		return jsonError(err)
 	}
 	if dec.More() {
-		return errs.E(errs.Invalid, "invalid_json", "the body must hold exactly one JSON value")
+		return errs.L(errs.Invalid, "invalid_json", "the body must hold exactly one JSON value", "请求体须为恰好一个 JSON 值")
 	}
 	// Trailing bytes after the value (other than whitespace) are refused too.
 	rest, err := io.ReadAll(io.LimitReader(dec.Buffered(), 1024))
 	if err == nil && len(bytes.TrimSpace(rest)) > 0 {
-		return errs.E(errs.Invalid, "invalid_json", "unexpected data after the JSON value")
+		return errs.L(errs.Invalid, "invalid_json", "unexpected data after the JSON value", "JSON 值之后有多余的数据")
 	}
 	return nil
 }
@@ -65,11 +65,11 @@ func jsonError(err error) error {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		return errs.Errorf(errs.TooLarge, "request body is larger than %d bytes", mbe.Limit)
+		return errs.Errorf(errs.TooLarge, "request body is larger than %d bytes", mbe.Limit).WithZH(fmt.Sprintf("请求体超过 %d 字节", mbe.Limit))
 	case errors.Is(err, io.EOF):
-		return errs.E(errs.Invalid, "invalid_json", "the request body is empty; send a JSON object")
+		return errs.L(errs.Invalid, "invalid_json", "the request body is empty; send a JSON object", "请求体为空，请发送一个 JSON 对象")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errs.E(errs.Invalid, "invalid_json", "the JSON body ends too early")
+		return errs.L(errs.Invalid, "invalid_json", "the JSON body ends too early", "JSON 请求体不完整")
 	case errors.As(err, &syn):
 		return errs.E(errs.Invalid, "invalid_json", fmt.Sprintf("malformed JSON at byte %d: %s", syn.Offset, syn.Error()))
 	case errors.As(err, &typ):
@@ -78,11 +78,12 @@ func jsonError(err error) error {
 			return errs.E(errs.Invalid, "invalid_json", fmt.Sprintf("the body must be a JSON %s, not %s", typ.Type.Kind(), typ.Value))
 		}
 		return errs.E(errs.Invalid, "invalid_field", fmt.Sprintf("field %q must be %s, not %s", field, kindName(typ.Type.Kind().String()), typ.Value)).
-			WithDetails(map[string]string{"field": field})
+			WithDetails(map[string]string{"field": field}).
+			WithZH(fmt.Sprintf("字段 %q 须为%s，而不是 %s", field, kindNameZH(typ.Type.Kind().String()), typ.Value))
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return errs.E(errs.Invalid, "unknown_field", fmt.Sprintf("unknown field %q", field)).
-			WithDetails(map[string]string{"field": field})
+			WithDetails(map[string]string{"field": field}).WithZH(fmt.Sprintf("未知字段 %q", field))
 	default:
 		return errs.E(errs.Invalid, "invalid_json", "malformed JSON: "+err.Error())
 	}
@@ -103,6 +104,21 @@ func kindName(k string) string {
 	}
 }
 
+func kindNameZH(k string) string {
+	switch {
+	case strings.HasPrefix(k, "int"), strings.HasPrefix(k, "uint"), strings.HasPrefix(k, "float"):
+		return "数字"
+	case k == "string":
+		return "字符串"
+	case k == "bool":
+		return " true 或 false"
+	case k == "slice", k == "array":
+		return "数组"
+	default:
+		return "对象"
+	}
+}
+
 func validationError(err error) error {
 	var ve validator.ValidationErrors
 	if !errors.As(err, &ve) || len(ve) == 0 {
@@ -110,25 +126,26 @@ func validationError(err error) error {
 	}
 	fields := make([]map[string]string, 0, len(ve))
 	msgs := make([]string, 0, len(ve))
+	zh := make([]string, 0, len(ve))
 	for _, fe := range ve {
 		name := jsonName(fe)
-		var m string
+		var m, z string
 		switch fe.Tag() {
 		case "required":
-			m = fmt.Sprintf("field %q is required", name)
+			m, z = fmt.Sprintf("field %q is required", name), fmt.Sprintf("字段 %q 为必填", name)
 		case "min", "gte":
-			m = fmt.Sprintf("field %q must be at least %s", name, fe.Param())
+			m, z = fmt.Sprintf("field %q must be at least %s", name, fe.Param()), fmt.Sprintf("字段 %q 至少为 %s", name, fe.Param())
 		case "max", "lte":
-			m = fmt.Sprintf("field %q must be at most %s", name, fe.Param())
+			m, z = fmt.Sprintf("field %q must be at most %s", name, fe.Param()), fmt.Sprintf("字段 %q 最多为 %s", name, fe.Param())
 		case "oneof":
-			m = fmt.Sprintf("field %q must be one of: %s", name, fe.Param())
+			m, z = fmt.Sprintf("field %q must be one of: %s", name, fe.Param()), fmt.Sprintf("字段 %q 须为以下之一：%s", name, fe.Param())
 		default:
-			m = fmt.Sprintf("field %q fails the %q rule", name, fe.Tag())
+			m, z = fmt.Sprintf("field %q fails the %q rule", name, fe.Tag()), fmt.Sprintf("字段 %q 不符合 %q 规则", name, fe.Tag())
 		}
-		msgs = append(msgs, m)
+		msgs, zh = append(msgs, m), append(zh, z)
 		fields = append(fields, map[string]string{"field": name, "rule": fe.Tag()})
 	}
-	return errs.E(errs.Invalid, "invalid_field", strings.Join(msgs, "; ")).WithDetails(fields)
+	return errs.E(errs.Invalid, "invalid_field", strings.Join(msgs, "; ")).WithDetails(fields).WithZH(strings.Join(zh, "；"))
 }
 
 // jsonName is the field as the client wrote it: the validator reports JSON

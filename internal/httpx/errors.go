@@ -5,6 +5,7 @@ package httpx
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -50,21 +51,27 @@ type BodyError struct {
 
 // Error writes err as the JSON error body and aborts the chain. Internal
 // errors are logged with their cause; the client sees only a generic message
-// and the request id to quote.
+// and the request id to quote. A client whose Accept-Language prefers
+// Chinese gets the message in Chinese when the error carries one or the
+// catalog of errs knows it; Content-Language says which language it got.
 func Error(c *gin.Context, err error) {
 	rid := scope.RequestID(c.Request.Context())
 	e := errs.As(err)
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		e = errs.Errorf(errs.TooLarge, "request body is larger than %d bytes", mbe.Limit)
+		e = errs.Errorf(errs.TooLarge, "request body is larger than %d bytes", mbe.Limit).
+			WithZH(fmt.Sprintf("请求体超过 %d 字节", mbe.Limit))
 	case e == nil || e.Kind == errs.Internal:
 		slog.ErrorContext(c.Request.Context(), "internal error", "err", err, "request_id", rid,
 			"method", c.Request.Method, "route", c.FullPath())
-		e = errs.E(errs.Internal, "internal", "something went wrong on our side; quote the request id if you contact support")
+		e = errs.L(errs.Internal, "internal", "something went wrong on our side; quote the request id if you contact support",
+			"服务器出错了；联系客服时请提供请求 ID")
 	case e.Kind == errs.Unavailable:
 		slog.WarnContext(c.Request.Context(), "dependency unavailable", "err", err, "request_id", rid)
 	}
+	e, lang := localizeError(e, c.GetHeader("Accept-Language"))
+	c.Header("Content-Language", lang)
 	c.AbortWithStatusJSON(Status(e), Body{Error: BodyError{
 		Code: e.CodeString(), Message: e.Message, Details: e.Details, RequestID: rid,
 	}})
@@ -72,7 +79,8 @@ func Error(c *gin.Context, err error) {
 
 // NoRoute answers unknown paths with the JSON error shape.
 func NoRoute(c *gin.Context) {
-	Error(c, errs.E(errs.NotFound, "route_not_found", "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path))
+	Error(c, errs.L(errs.NotFound, "route_not_found", "no such endpoint: "+c.Request.Method+" "+c.Request.URL.Path,
+		"没有这个接口："+c.Request.Method+" "+c.Request.URL.Path))
 }
 
 // NoMethod answers a known path with the wrong method.

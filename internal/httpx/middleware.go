@@ -29,14 +29,20 @@ func NewRequestID() string {
 }
 
 // RequestID takes a sane X-Request-ID from the client (or a proxy) or makes
-// one, puts it in the context and echoes it in the response.
+// one, puts it in the context and echoes it in the response. It also
+// records in the context whether the client prefers Chinese (see Chinese),
+// the other fact about the request every layer may need.
 func RequestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		rid := c.GetHeader("X-Request-ID")
 		if !ridPattern.MatchString(rid) {
 			rid = NewRequestID()
 		}
-		c.Request = c.Request.WithContext(scope.WithRequestID(c.Request.Context(), rid))
+		ctx := scope.WithRequestID(c.Request.Context(), rid)
+		if PrefersChinese(c.GetHeader("Accept-Language")) {
+			ctx = WithChinese(ctx)
+		}
+		c.Request = c.Request.WithContext(ctx)
 		c.Header("X-Request-ID", rid)
 		c.Next()
 	}
