@@ -1,5 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { API_BASE, ApiError, api } from './client';
+import { API_BASE, ApiError, acceptLanguage, api } from './client';
 import { profileKey } from './profile';
 import type {
   BulkResult,
@@ -147,7 +147,7 @@ export async function uploadImage(slug: string, file: File): Promise<UploadedIma
   const path = `${base(slug)}/images`;
   let res: Response;
   try {
-    res = await fetch(API_BASE + path, { method: 'POST', body: form, credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    res = await fetch(API_BASE + path, { method: 'POST', body: form, credentials: 'same-origin', headers: { Accept: 'application/json', 'Accept-Language': acceptLanguage() } });
   } catch {
     throw new ApiError({ status: 0, code: 'network_error', message: 'network error', method: 'POST', path });
   }

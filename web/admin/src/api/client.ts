@@ -1,8 +1,34 @@
 // Typed fetch wrapper for the admin API (same origin, JSON, cookie session).
 // Every failure becomes an ApiError: HTTP errors carry the server's code,
 // message and request id; a network failure is status 0, code network_error.
+// Requests name the console's language (Accept-Language): the server writes
+// its messages in Chinese when it has them; when it has not, a Chinese
+// console shows the error code's translation (i18n/server.ts) if it knows it.
+import { serverCodeZh } from '../i18n/server';
 
 export const API_BASE = '/api/admin/v1';
+
+/** The console's current language, as applyLocale set it on <html lang>. */
+export function uiLanguage(): 'en' | 'zh-CN' {
+  return typeof document !== 'undefined' && document.documentElement.lang === 'zh-CN' ? 'zh-CN' : 'en';
+}
+
+/** The Accept-Language of the console's requests: its current language first. */
+export function acceptLanguage(): string {
+  return uiLanguage() === 'zh-CN' ? 'zh-CN,zh;q=0.9,en;q=0.5' : 'en,zh-CN;q=0.1';
+}
+
+const hasChinese = /[\u3400-\u9fff]/;
+
+/**
+ * The message to show for a server error in the console's language: the
+ * server's when it is in that language, else (Chinese console, message left
+ * in English) the translation of its code when the console knows it.
+ */
+export function localMessage(code: string, message: string, contentLanguage?: string | null): string {
+  if (uiLanguage() !== 'zh-CN' || hasChinese.test(message) || contentLanguage?.toLowerCase().startsWith('zh')) return message;
+  return serverCodeZh[code] ?? message;
+}
 
 /** The error body of every API endpoint. */
 export interface ErrorBody {
@@ -17,6 +43,8 @@ export class ApiError extends Error {
   /** Request id to quote to support (from the body, or X-Request-ID). */
   readonly requestId: string | undefined;
   readonly details: unknown;
+  /** The message as the server wrote it (message may be its translation). */
+  readonly serverMessage: string;
   /** Method and path (under API_BASE) of the failed request. */
   readonly method: string;
   readonly path: string;
@@ -29,8 +57,11 @@ export class ApiError extends Error {
     details?: unknown;
     method: string;
     path: string;
+    /** Content-Language of the answer, when known. */
+    language?: string | null;
   }) {
-    super(init.message);
+    super(localMessage(init.code, init.message, init.language));
+    this.serverMessage = init.message;
     this.name = 'ApiError';
     this.status = init.status;
     this.code = init.code;
@@ -74,7 +105,7 @@ export async function request<T>(method: Method, path: string, opts: RequestOpti
     const s = q.toString();
     if (s) url += (url.includes('?') ? '&' : '?') + s;
   }
-  const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
+  const headers: Record<string, string> = { Accept: 'application/json', 'Accept-Language': acceptLanguage(), ...opts.headers };
   // The server refuses state-changing requests without a JSON content type.
   if (method !== 'GET') headers['Content-Type'] = 'application/json';
 
@@ -112,6 +143,7 @@ export async function request<T>(method: Method, path: string, opts: RequestOpti
         details: data.error.details,
         method,
         path,
+        language: res.headers.get('Content-Language'),
       });
     }
     throw new ApiError({

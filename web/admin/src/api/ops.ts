@@ -2,7 +2,7 @@
 // reconciliation, and (as they land) customs, logistics and failed tasks.
 // Types mirror internal/openapi/openapi.yaml.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { API_BASE, ApiError, api } from './client';
+import { API_BASE, ApiError, acceptLanguage, api } from './client';
 
 const enc = encodeURIComponent;
 const base = (slug: string) => `/tenants/${enc(slug)}`;
@@ -20,6 +20,7 @@ async function responseError(res: Response, method: string, path: string): Promi
     details: body?.error?.details,
     method,
     path,
+    language: res.headers.get('Content-Language'),
   });
 }
 
@@ -37,7 +38,7 @@ function attachmentName(header: string | null, fallback: string): string {
 export async function downloadFile(path: string, fallbackName: string): Promise<string> {
   let res: Response;
   try {
-    res = await fetch(API_BASE + path, { credentials: 'same-origin' });
+    res = await fetch(API_BASE + path, { credentials: 'same-origin', headers: { 'Accept-Language': acceptLanguage() } });
   } catch {
     throw new ApiError({ status: 0, code: 'network_error', message: 'network error', method: 'GET', path });
   }
@@ -112,6 +113,7 @@ export function uploadImport(slug: string, file: File, onProgress: (sent: number
     xhr.open('POST', API_BASE + path);
     xhr.withCredentials = true;
     xhr.setRequestHeader('Accept', 'application/json');
+    xhr.setRequestHeader('Accept-Language', acceptLanguage());
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
     };
@@ -137,6 +139,7 @@ export function uploadImport(slug: string, file: File, onProgress: (sent: number
           details: e?.details,
           method: 'POST',
           path,
+          language: xhr.getResponseHeader('Content-Language'),
         }),
       );
     };
@@ -500,7 +503,7 @@ export async function importShipments(slug: string, file: File): Promise<Shipmen
     res = await fetch(API_BASE + path, {
       method: 'POST',
       credentials: 'same-origin',
-      headers: { Accept: 'application/json', 'Content-Type': 'text/csv' },
+      headers: { Accept: 'application/json', 'Accept-Language': acceptLanguage(), 'Content-Type': 'text/csv' },
       body: await file.text(),
     });
   } catch {
