@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"hash/maphash"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -18,35 +20,66 @@ import (
 
 // The storefront's catalog cache.
 //
-// Every tenant has a catalog version in Redis: a random token that Invalidate
-// replaces after each committed change of the tenant's catalog. A storefront
-// read fetches the token (one GET) and looks its response up in this
-// process's cache under (tenant, token, request). So:
+// Every tenant has a hash in Redis, minishop:catalog:h:<tenant id>, that
+// names the current version of each part of its storefront:
 //
-//   - a read that starts after Invalidate returned sees the new token, misses,
-//     and reads Postgres, where the change is already committed: no process
-//     serves what was there before an edit that has returned;
-//   - an old token is never current again (tokens are random, not counters, so
-//     a Redis that lost the key starts a new token rather than reusing one);
-//     entries under old tokens are never looked up and age out of the LRU;
+//	v       a random token that Invalidate replaces (emptying the rest of the
+//	        hash) after each committed change of the catalog: content,
+//	        prices, categories, publishing;
+//	l       a counter of the list pages, raised when a product's
+//	        availability band (in stock, low, sold out) changes;
+//	p<id>   a counter of product id's detail, raised when the band of the
+//	        product or of one of its SKUs changes.
+//
+// A storefront read fetches v and the field its response depends on (one
+// HMGET, batched with the other requests of the moment) and looks its
+// response up in this process's cache: an entry is served only while its
+// version is the current one. So:
+//
+//   - a read that starts after Invalidate (or a stock change) returned sees
+//     the new version, misses, and reads Postgres, where the change is
+//     already committed: no process serves what was there before;
+//   - an old version is never current again: v is random, not a counter, so
+//     a Redis that lost the hash starts a new v rather than reusing one, and
+//     the counters live in the same hash as v (Redis drops a hash whole), so
+//     a counter can only restart along with a new v;
 //   - nothing is broadcast, so there is no message to miss.
 //
-// A response rendered by a read that began before the change may be stored
-// under the old token; it is never served again either. When Redis cannot be
-// read, requests bypass the cache and read Postgres (fresh, slower). If
-// Invalidate cannot write the new token, it retries in the background for
-// entryTTL, the age after which any entry is dropped anyway: that is the
-// bound on staleness when Redis refuses a write but still answers reads.
+// Stock moves on every checkout, but the storefront shows only bands: a
+// movement bumps nothing unless a band changed (catalog_cache_stock.go), and
+// then only the product's detail, and the list pages only if the product's
+// own band changed. Sales counts are not versioned: the pages sorted by
+// sales are kept for at most salesLag, the bound on how late "sort by
+// sales" follows payments.
+//
+// When Redis cannot be read (an error, or no answer within redisTimeout), a
+// process keeps serving an entry whose version Redis confirmed less than
+// staleFor ago, and renders the rest from Postgres without keeping it; it
+// never empties its cache. A change made while Redis is unreadable shows
+// after at most staleFor, however long Redis stays down. If Invalidate
+// cannot write the new version, it retries in the background for entryTTL,
+// the age after which any entry is dropped anyway: that is the bound on
+// staleness when Redis refuses writes but still answers reads.
 const (
-	versionPrefix     = "minishop:catalog:v:" // + tenant id
-	versionTTL        = 30 * 24 * time.Hour   // an idle tenant's token may go; the next read starts a new one
+	versionPrefix     = "minishop:catalog:h:" // + tenant id
+	versionTTL        = 30 * 24 * time.Hour   // an idle tenant's versions may go; the next read starts a new v
 	entryTTL          = 30 * time.Minute      // also the bound on staleness if Redis takes reads but refuses writes
+	salesLag          = 2 * time.Minute       // pages sorted by sales follow payments at most this late
+	staleFor          = 5 * time.Second       // while Redis is unreadable, entries confirmed this recently are served
 	defaultCacheBytes = 1024 << 20            // MINISHOP_CATALOG_CACHE_MB
 	maxEntryBytes     = 2 << 20               // larger responses are served, not kept
 	cacheShards       = 16
-	entryOverhead     = 160 // bytes of bookkeeping per entry, for the budget
+	entryOverhead     = 200 // bytes of bookkeeping per entry, for the budget
 	redisTimeout      = 500 * time.Millisecond
 )
+
+// Fields of the version hash (see above).
+const (
+	tokenField = "v"
+	listField  = "l"
+)
+
+func productField(id int64) string { return "p" + strconv.FormatInt(id, 10) }
 
 // rendered is a response of the storefront catalog: a JSON body and its ETag,
 // or a not-found error (cached too: a product that does not exist is asked
@@ -72,8 +105,8 @@ type catalogCache struct {
 	queue   []*versionWait // requests waiting for the next batch of versions
 	reading bool           // a goroutine is reading batches
 
-	hits, misses, bypassed atomic.Uint64
-	lastPurge              atomic.Int64 // unix nanoseconds
+	hits, misses, bypassed, stale atomic.Uint64
+	lastWarn                      atomic.Int64 // unix nanoseconds
 }
 
 // newCatalogCache returns the storefront's catalog cache. Without Redis there
@@ -104,41 +137,78 @@ func newToken() string {
 // A failure is retried in the background and logged; Invalidate itself does
 // not fail the caller's (already committed) change.
 func (c *catalogCache) Invalidate(ctx context.Context, tid int64) {
+	c.publish(ctx, tid, "a new catalog version", func(ctx context.Context) error {
+		key := versionKey(tid)
+		_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Del(ctx, key) // the counters belong to the old v
+			p.HSet(ctx, key, tokenField, newToken())
+			p.Expire(ctx, key, versionTTL)
+			return nil
+		})
+		return err
+	})
+}
+
+// productsChanged raises the versions of the products' details and, with
+// lists, of the tenant's list pages. Call it after the change commits.
+func (c *catalogCache) productsChanged(ctx context.Context, tid int64, products []int64, lists bool) {
+	if len(products) == 0 && !lists {
+		return
+	}
+	c.publish(ctx, tid, "new product versions", func(ctx context.Context) error {
+		key := versionKey(tid)
+		_, err := c.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			for _, id := range products {
+				p.HIncrBy(ctx, key, productField(id), 1)
+			}
+			if lists {
+				p.HIncrBy(ctx, key, listField, 1)
+			}
+			p.Expire(ctx, key, versionTTL)
+			return nil
+		})
+		return err
+	})
+}
+
+// publish runs write, retrying it in the background for entryTTL when it
+// fails.
+func (c *catalogCache) publish(ctx context.Context, tid int64, what string, write func(context.Context) error) {
 	ctx = context.WithoutCancel(ctx)
-	err := c.bump(ctx, tid)
+	try := func() error {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		return write(ctx)
+	}
+	err := try()
 	if err == nil {
 		return
 	}
-	c.log.ErrorContext(ctx, "catalog cache: cannot publish a new catalog version; retrying", "tenant_id", tid, "err", err)
+	c.log.ErrorContext(ctx, "catalog cache: cannot publish "+what+"; retrying", "tenant_id", tid, "err", err)
 	go func() {
 		deadline := time.Now().Add(entryTTL)
 		for wait := 100 * time.Millisecond; time.Now().Before(deadline); wait = min(2*wait, 10*time.Second) {
 			time.Sleep(wait)
-			if c.bump(ctx, tid) == nil {
-				c.log.InfoContext(ctx, "catalog cache: new catalog version published after retrying", "tenant_id", tid)
+			if try() == nil {
+				c.log.InfoContext(ctx, "catalog cache: published "+what+" after retrying", "tenant_id", tid)
 				return
 			}
 		}
-		c.log.ErrorContext(ctx, "catalog cache: gave up publishing a new catalog version; entries expire on their own", "tenant_id", tid, "ttl", entryTTL)
+		c.log.ErrorContext(ctx, "catalog cache: gave up publishing "+what+"; entries expire on their own", "tenant_id", tid, "ttl", entryTTL)
 	}()
 }
 
-func (c *catalogCache) bump(ctx context.Context, tid int64) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
-	defer cancel()
-	return c.rdb.Set(ctx, versionKey(tid), newToken(), versionTTL).Err()
-}
-
-// version returns the tenant's current catalog version, starting one if the
-// tenant has none (first read, or Redis lost it).
+// version returns the version of field (tokenField alone when field is "")
+// of the tenant's catalog, starting a v if the tenant has none (first read,
+// or Redis lost it), and when the read was sent.
 //
 // Concurrent requests share round trips: a request joins the next batch,
-// read with one MGET that is sent after the request arrived, so it sees
-// every Invalidate that returned before the request began, as if it had sent
-// its own GET. Under load, one round trip serves many requests.
-func (c *catalogCache) version(ctx context.Context, tid int64) (string, error) {
+// read with one pipeline that is sent after the request arrived, so it sees
+// every change that was published before the request began, as if it had
+// sent its own HMGET. Under load, one round trip serves many requests.
+func (c *catalogCache) version(ctx context.Context, tid int64, field string) (string, time.Time, error) {
 	w := waitPool.Get().(*versionWait)
-	w.tid = tid
+	w.tid, w.field = tid, field
 	c.mu.Lock()
 	c.queue = append(c.queue, w)
 	lead := !c.reading
@@ -150,20 +220,22 @@ func (c *catalogCache) version(ctx context.Context, tid int64) (string, error) {
 	select {
 	case <-w.done:
 	case <-ctx.Done():
-		return "", ctx.Err() // w is still queued: it is not reused
+		return "", time.Time{}, ctx.Err() // w is still queued: it is not reused
 	}
-	v, err := w.v, w.err
+	v, at, err := w.v, w.at, w.err
 	w.v, w.err = "", nil
 	waitPool.Put(w)
-	return v, err
+	return v, at, err
 }
 
-// versionWait is a request waiting for its tenant's version.
+// versionWait is a request waiting for its version.
 type versionWait struct {
-	tid  int64
-	v    string
-	err  error
-	done chan struct{} // buffered: one send per use, so it can be reused
+	tid   int64
+	field string
+	v     string
+	at    time.Time // when the batch was sent
+	err   error
+	done  chan struct{} // buffered: one send per use, so it can be reused
 }
 
 var waitPool = sync.Pool{New: func() any { return &versionWait{done: make(chan struct{}, 1)} }}
@@ -182,9 +254,13 @@ func (c *catalogCache) readVersions() {
 			return
 		}
 		c.mu.Unlock()
+		at := time.Now()
 		vals, err := c.readBatch(batch)
 		for _, w := range batch {
-			w.v, w.err = vals[w.tid], err
+			if err == nil {
+				w.v = vals[w.tid].of(w.field)
+			}
+			w.at, w.err = at, err
 			w.done <- struct{}{}
 		}
 		clear(batch)
@@ -192,85 +268,125 @@ func (c *catalogCache) readVersions() {
 	}
 }
 
-func (c *catalogCache) readBatch(batch []*versionWait) (map[int64]string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), redisTimeout)
-	defer cancel()
-	tids := make([]int64, 0, len(batch))
-	keys := make([]string, 0, len(batch))
-	seen := make(map[int64]bool, len(batch))
-	for _, w := range batch {
-		if !seen[w.tid] {
-			seen[w.tid] = true
-			tids = append(tids, w.tid)
-			keys = append(keys, versionKey(w.tid))
+// versions are a tenant's fields as one batch read them.
+type versions struct {
+	fields []string
+	vals   []any
+}
+
+// of returns the version a response that depends on field is kept under:
+// v, and the field's counter ("0" before it was ever raised).
+func (vs versions) of(field string) string {
+	v, _ := vs.vals[0].(string)
+	if field == "" {
+		return v
+	}
+	for i, f := range vs.fields {
+		if f == field {
+			n, ok := vs.vals[i].(string)
+			if !ok {
+				n = "0"
+			}
+			return v + "." + n
 		}
 	}
-	vals, err := c.rdb.MGet(ctx, keys...).Result()
-	if err != nil {
+	return v + ".?" // not asked for: never happens
+}
+
+func (c *catalogCache) readBatch(batch []*versionWait) (map[int64]versions, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), redisTimeout)
+	defer cancel()
+	out := make(map[int64]versions, len(batch))
+	var tids []int64
+	for _, w := range batch {
+		vs, ok := out[w.tid]
+		if !ok {
+			tids = append(tids, w.tid)
+			vs.fields = []string{tokenField}
+		}
+		if w.field != "" && !slices.Contains(vs.fields, w.field) {
+			vs.fields = append(vs.fields, w.field)
+		}
+		out[w.tid] = vs
+	}
+	p := c.rdb.Pipeline()
+	cmds := make([]*redis.SliceCmd, len(tids))
+	for i, tid := range tids {
+		cmds[i] = p.HMGet(ctx, versionKey(tid), out[tid].fields...)
+	}
+	if _, err := p.Exec(ctx); err != nil {
 		return nil, err
 	}
-	out := make(map[int64]string, len(tids))
-	var missing []int
-	for i, v := range vals {
-		if s, ok := v.(string); ok {
-			out[tids[i]] = s
-		} else {
-			missing = append(missing, i)
+	var missing []int64
+	for i, tid := range tids {
+		vs := out[tid]
+		vs.vals = cmds[i].Val()
+		if len(vs.vals) != len(vs.fields) {
+			return nil, errors.New("catalog cache: short HMGET reply")
+		}
+		out[tid] = vs
+		if _, ok := vs.vals[0].(string); !ok {
+			missing = append(missing, tid)
 		}
 	}
 	if len(missing) == 0 {
 		return out, nil
 	}
-	// Tenants without a version yet: start one, unless another process
-	// just did (SET NX GET returns theirs).
-	p := c.rdb.Pipeline()
-	cmds := make([]*redis.StatusCmd, len(missing))
-	toks := make([]string, len(missing))
-	for j, i := range missing {
-		toks[j] = newToken()
-		cmds[j] = p.SetArgs(ctx, keys[i], toks[j], redis.SetArgs{Mode: "NX", Get: true, TTL: versionTTL})
+	// Tenants without a v yet: start one, unless another process just did
+	// (HSETNX, then read what won). The counters of the new v start where
+	// they are: nothing was kept under it.
+	p = c.rdb.Pipeline()
+	gets := make([]*redis.StringCmd, len(missing))
+	for i, tid := range missing {
+		key := versionKey(tid)
+		p.HSetNX(ctx, key, tokenField, newToken())
+		gets[i] = p.HGet(ctx, key, tokenField)
+		p.Expire(ctx, key, versionTTL)
 	}
-	if _, err := p.Exec(ctx); err != nil && err != redis.Nil {
+	if _, err := p.Exec(ctx); err != nil {
 		return nil, err
 	}
-	for j, i := range missing {
-		v, err := cmds[j].Result()
-		switch {
-		case err == redis.Nil:
-			v = toks[j]
-		case err != nil:
+	for i, tid := range missing {
+		v, err := gets[i].Result()
+		if err != nil {
 			return nil, err
 		}
-		out[tids[i]] = v
+		out[tid].vals[0] = v
 	}
 	return out, nil
 }
 
 // get returns the response for key (which names the request, not the
-// tenant) of the tenant in ctx: from this process's cache when the tenant's
-// catalog has not changed since it was rendered, otherwise from render, once
-// for all the concurrent requests that want it.
-func (c *catalogCache) get(ctx context.Context, tid int64, key string, render func(context.Context) (*rendered, error)) (*rendered, error) {
+// tenant) of the tenant in ctx, whose content depends on field of the
+// version hash ("" for v alone): from this process's cache when that
+// version has not changed since it was rendered, otherwise from render,
+// once for all the concurrent requests that want it. ttl, if shorter than
+// entryTTL, bounds how long the response is kept.
+func (c *catalogCache) get(ctx context.Context, tid int64, key, field string, ttl time.Duration, render func(context.Context) (*rendered, error)) (*rendered, error) {
 	if c == nil {
 		return render(ctx)
 	}
-	ver, err := c.version(ctx, tid)
+	full := strconv.FormatInt(tid, 10) + "/" + key
+	sh := &c.shards[maphash.String(c.seed, full)%cacheShards]
+	ver, at, err := c.version(ctx, tid, field)
 	if err != nil {
-		// Without the version nothing cached can be trusted: read Postgres,
-		// and drop what this process holds, since invalidations may be
-		// failing too.
+		// Redis cannot say whether what we hold is current: serve what it
+		// confirmed a moment ago, else read Postgres (and keep nothing).
+		if r, ok := sh.recent(full, time.Now().Add(-staleFor)); ok {
+			c.stale.Add(1)
+			c.redisFailed(ctx, err)
+			return r, nil
+		}
 		c.bypassed.Add(1)
 		c.redisFailed(ctx, err)
 		return render(ctx)
 	}
-	full := strconv.FormatInt(tid, 10) + "/" + ver + "/" + key
-	sh := &c.shards[maphash.String(c.seed, full)%cacheShards]
-	if r, ok := sh.get(full); ok {
+	if r, ok := sh.get(full, ver, at); ok {
 		c.hits.Add(1)
 		return r, nil
 	}
 	c.misses.Add(1)
-	v, err, _ := c.flight.Do(full, func() (any, error) {
+	v, err, _ := c.flight.Do(full+"\x00"+ver, func() (any, error) {
 		// Shared by every waiter: not cancelled with the first request.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -278,7 +394,7 @@ func (c *catalogCache) get(ctx context.Context, tid int64, key string, render fu
 		if err != nil {
 			return nil, err
 		}
-		sh.add(full, r)
+		sh.add(full, ver, r, min(ttl, entryTTL), at)
 		return r, nil
 	})
 	if err != nil {
@@ -287,16 +403,14 @@ func (c *catalogCache) get(ctx context.Context, tid int64, key string, render fu
 	return v.(*rendered), nil
 }
 
+// redisFailed logs, at most once a second, that Redis cannot be read.
 func (c *catalogCache) redisFailed(ctx context.Context, err error) {
 	now := time.Now().UnixNano()
-	last := c.lastPurge.Load()
-	if now-last < int64(time.Second) || !c.lastPurge.CompareAndSwap(last, now) {
+	last := c.lastWarn.Load()
+	if now-last < int64(time.Second) || !c.lastWarn.CompareAndSwap(last, now) {
 		return
 	}
-	for i := range c.shards {
-		c.shards[i].purge()
-	}
-	c.log.WarnContext(ctx, "catalog cache: Redis unreachable; serving from Postgres", "err", err)
+	c.log.WarnContext(ctx, "catalog cache: Redis unreadable; serving entries it confirmed in the last "+staleFor.String()+", the rest from Postgres", "err", err)
 }
 
 func (c *catalogCache) setLimit(bytes int64) {
@@ -310,6 +424,7 @@ type CatalogCacheStats struct {
 	Hits     uint64 // responses served from the cache
 	Misses   uint64 // responses rendered from Postgres and kept
 	Bypassed uint64 // responses rendered because Redis could not be read
+	Stale    uint64 // responses served from the cache while Redis could not be read (confirmed less than staleFor before)
 	Entries  int
 	Bytes    int64 // counted against the limit
 	Limit    int64
@@ -322,7 +437,7 @@ func (s *Service) CatalogCacheStats() CatalogCacheStats {
 	if !ok {
 		return CatalogCacheStats{}
 	}
-	st := CatalogCacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Bypassed: c.bypassed.Load()}
+	st := CatalogCacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Bypassed: c.bypassed.Load(), Stale: c.stale.Load()}
 	for i := range c.shards {
 		n, b, l := c.shards[i].stats()
 		st.Entries += n
@@ -342,8 +457,9 @@ func (s *Service) SetCatalogCacheLimit(bytes int64) {
 }
 
 // lruShard is one lock's worth of the cache: least recently used entries go
-// first when the shard is over its byte budget; entries older than entryTTL
-// are not served.
+// first when the shard is over its byte budget; expired entries are not
+// served. An entry is kept per request, with the version it was rendered
+// under: a newer version's response replaces it.
 type lruShard struct {
 	mu    sync.Mutex
 	ll    list.List // front: most recently used
@@ -353,12 +469,18 @@ type lruShard struct {
 }
 
 type lruEntry struct {
-	key     string
-	r       *rendered
-	expires int64 // unix nanoseconds
+	key       string
+	version   string
+	r         *rendered
+	expires   int64 // unix nanoseconds
+	confirmed int64 // unix nanoseconds: the latest read of Redis that found version current was sent then
 }
 
-func (s *lruShard) get(key string) (*rendered, bool) {
+func (e *lruEntry) size() int64 { return e.r.size() + int64(len(e.key)+len(e.version)) }
+
+// get returns the entry of key if it was rendered under version, and notes
+// that Redis confirmed that version at the time at.
+func (s *lruShard) get(key, version string, at time.Time) (*rendered, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	el, ok := s.m[key]
@@ -370,12 +492,36 @@ func (s *lruShard) get(key string) (*rendered, bool) {
 		s.remove(el)
 		return nil, false
 	}
+	if e.version != version {
+		return nil, false // rendered under an older (or, briefly, a newer) version
+	}
+	e.confirmed = max(e.confirmed, at.UnixNano())
 	s.ll.MoveToFront(el)
 	return e.r, true
 }
 
-func (s *lruShard) add(key string, r *rendered) {
-	size := r.size() + int64(len(key))
+// recent returns the entry of key, whatever its version, if Redis confirmed
+// it after since.
+func (s *lruShard) recent(key string, since time.Time) (*rendered, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	el, ok := s.m[key]
+	if !ok {
+		return nil, false
+	}
+	e := el.Value.(*lruEntry)
+	if e.confirmed < since.UnixNano() || time.Now().UnixNano() > e.expires {
+		return nil, false
+	}
+	s.ll.MoveToFront(el)
+	return e.r, true
+}
+
+// add keeps r as key's response under version (read from Redis at the time
+// at) for ttl.
+func (s *lruShard) add(key, version string, r *rendered, ttl time.Duration, at time.Time) {
+	e := &lruEntry{key: key, version: version, r: r, expires: time.Now().Add(ttl).UnixNano(), confirmed: at.UnixNano()}
+	size := e.size()
 	if size > maxEntryBytes {
 		return
 	}
@@ -385,12 +531,15 @@ func (s *lruShard) add(key string, r *rendered) {
 		s.m = map[string]*list.Element{}
 	}
 	if el, ok := s.m[key]; ok {
+		if old := el.Value.(*lruEntry); old.confirmed > e.confirmed && old.version != version {
+			return // a render under an older version finished late: keep the newer
+		}
 		s.remove(el)
 	}
 	if size > s.limit {
 		return
 	}
-	s.m[key] = s.ll.PushFront(&lruEntry{key: key, r: r, expires: time.Now().Add(entryTTL).UnixNano()})
+	s.m[key] = s.ll.PushFront(e)
 	s.bytes += size
 	for s.bytes > s.limit {
 		s.remove(s.ll.Back())
@@ -401,7 +550,7 @@ func (s *lruShard) remove(el *list.Element) {
 	e := el.Value.(*lruEntry)
 	s.ll.Remove(el)
 	delete(s.m, e.key)
-	s.bytes -= e.r.size() + int64(len(e.key))
+	s.bytes -= e.size()
 }
 
 func (s *lruShard) purge() {

@@ -409,6 +409,7 @@ func (s *Service) CreateOrder(ctx context.Context, key string, in OrderInput) (o
 	}
 	cfg := s.Checkout.withDefaults()
 	var snapshot []byte
+	ctx, moved := withStockChanges(ctx) // the availability bands the reservations move
 	err = db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
 		if err := lockCustomer(tx, tid, cid); err != nil {
 			return err
@@ -433,7 +434,7 @@ func (s *Service) CreateOrder(ctx context.Context, key string, in OrderInput) (o
 	if order != nil {
 		return order, false, nil
 	}
-	s.cache.Invalidate(ctx, tid) // availability changed
+	s.stockMoved(ctx, tid, moved) // only a band that changed invalidates
 	var o Order
 	if err := json.Unmarshal(snapshot, &o); err != nil {
 		return nil, false, err
@@ -706,8 +707,11 @@ func (s *Service) reserve(ctx context.Context, tx *gorm.DB, tid, skuID, qty int6
 				VALUES (?, ?, ?, ?, ?, ?, ?, 'order placed', ?, ?)`, tid, skuID, g.WarehouseID, MoveReserved, qty, g.OnHand, g.Reserved, ref, a.Kind+":"+a.ID).Error; err != nil {
 				return 0, err
 			}
-			return g.WarehouseID, tx.Exec(`UPDATE products SET version = version + 1 WHERE tenant_id = ? AND id = (SELECT product_id FROM skus WHERE tenant_id = ? AND id = ?)`,
-				tid, tid, skuID).Error
+			if err := tx.Exec(`UPDATE products SET version = version + 1 WHERE tenant_id = ? AND id = (SELECT product_id FROM skus WHERE tenant_id = ? AND id = ?)`,
+				tid, tid, skuID).Error; err != nil {
+				return 0, err
+			}
+			return g.WarehouseID, noteStockMove(ctx, tx, tid, skuID, -qty) // after the product's row lock
 		}
 		// Nothing matched: either no warehouse has enough, or the one we
 		// picked lost it to a concurrent order since; look again.
@@ -762,6 +766,11 @@ func moveOrderStock(ctx context.Context, tx *gorm.DB, tid int64, o *Order, kind 
 		}
 		if err := tx.Exec(`UPDATE products SET version = version + 1 WHERE tenant_id = ? AND id = ?`, tid, l.ProductID).Error; err != nil {
 			return err
+		}
+		if kind == MoveReleased { // a sale leaves on hand − reserved as it was
+			if err := noteStockMove(ctx, tx, tid, l.SKUID, qty); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

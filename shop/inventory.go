@@ -136,6 +136,9 @@ func (s *Service) Move(ctx context.Context, tx *gorm.DB, skuID, warehouseID int6
 		tid, tid, skuID).Error; err != nil {
 		return nil, err
 	}
+	if err := noteStockMove(ctx, tx, tid, skuID, (on-res)-(lvl.OnHand-lvl.Reserved)); err != nil { // after the product's row lock
+		return nil, err
+	}
 	return &m, nil
 }
 
@@ -164,6 +167,7 @@ func (s *Service) RecordMovement(ctx context.Context, in MoveInput) (*Movement, 
 		return nil, err
 	}
 	var m *Movement
+	ctx, moved := withStockChanges(ctx)
 	err = db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
 		var err error
 		if m, err = s.Move(ctx, tx, in.SKUID, in.WarehouseID, in.Kind, in.Quantity, strings.TrimSpace(in.Reason), "manual"); err != nil {
@@ -175,7 +179,7 @@ func (s *Service) RecordMovement(ctx context.Context, in MoveInput) (*Movement, 
 	if err != nil {
 		return nil, err
 	}
-	s.cache.Invalidate(ctx, tid)
+	s.stockMoved(ctx, tid, moved) // only a band that changed invalidates
 	return m, nil
 }
 

@@ -331,7 +331,7 @@ var errNotCancellable = errs.E(errs.Conflict, "order_not_cancellable", "only an 
 // makes the transition, releases the stock and the annual-limit hold. For
 // closing (dueBy set) an order not yet due, or no longer pending, is left
 // alone.
-func (s *Service) endUnpaid(ctx context.Context, id, customerID int64, to, kind string, dueBy time.Time) error {
+func (s *Service) endUnpaid(ctx context.Context, id, customerID int64, to, kind string, dueBy time.Time) (err error) {
 	tid, err := tenantID(ctx)
 	if err != nil {
 		return err
@@ -362,6 +362,12 @@ func (s *Service) endUnpaid(ctx context.Context, id, customerID int64, to, kind 
 			s.Log.WarnContext(ctx, "shop: order had a prepay but no payment gateway is configured to close it", "order_id", id)
 		}
 	}
+	ctx, moved := withStockChanges(ctx) // the availability bands the release moves
+	defer func() {
+		if err == nil {
+			s.stockMoved(ctx, tid, moved)
+		}
+	}()
 	return db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
 		o, err := loadOrder(tx, tid, id, customerID, true)
 		if err != nil {

@@ -86,7 +86,7 @@ func (h *Handler) categories(c *gin.Context) {
 		httpx.Error(c, err)
 		return
 	}
-	h.S.serveCatalog(c, "c/"+loc, func(ctx context.Context) (*rendered, error) { return h.S.renderCategories(ctx, loc) })
+	h.S.serveCatalog(c, "c/"+loc, "", entryTTL, func(ctx context.Context) (*rendered, error) { return h.S.renderCategories(ctx, loc) })
 }
 
 func (h *Handler) products(c *gin.Context) {
@@ -95,7 +95,13 @@ func (h *Handler) products(c *gin.Context) {
 		httpx.Error(c, err)
 		return
 	}
-	h.S.serveCatalog(c, q.key(), func(ctx context.Context) (*rendered, error) { return h.S.renderList(ctx, q) })
+	// A page shows each product's band (versioned by the list field) and,
+	// sorted by sales, an order that follows payments only within salesLag.
+	ttl := entryTTL
+	if q.sort == SortSales {
+		ttl = salesLag
+	}
+	h.S.serveCatalog(c, q.key(), listField, ttl, func(ctx context.Context) (*rendered, error) { return h.S.renderList(ctx, q) })
 }
 
 func (h *Handler) product(c *gin.Context) {
@@ -109,7 +115,7 @@ func (h *Handler) product(c *gin.Context) {
 		httpx.Error(c, err)
 		return
 	}
-	h.S.serveCatalog(c, "p/"+loc+"/"+strconv.FormatInt(id, 10), func(ctx context.Context) (*rendered, error) {
+	h.S.serveCatalog(c, "p/"+loc+"/"+strconv.FormatInt(id, 10), productField(id), entryTTL, func(ctx context.Context) (*rendered, error) {
 		return h.S.renderProduct(ctx, id, loc)
 	})
 }
@@ -133,8 +139,10 @@ func (h *Handler) media(c *gin.Context) {
 }
 
 // serveCatalog answers a catalog read from the cache (or render) with the
-// caching headers, 304 when the client's If-None-Match still holds.
-func (s *Service) serveCatalog(c *gin.Context, key string, render func(context.Context) (*rendered, error)) {
+// caching headers, 304 when the client's If-None-Match still holds. field
+// names the version the response depends on besides the catalog's (see
+// catalog_cache.go); ttl bounds how long it is kept.
+func (s *Service) serveCatalog(c *gin.Context, key, field string, ttl time.Duration, render func(context.Context) (*rendered, error)) {
 	ctx := c.Request.Context()
 	tid, err := tenantID(ctx)
 	if err != nil {
@@ -142,7 +150,7 @@ func (s *Service) serveCatalog(c *gin.Context, key string, render func(context.C
 		return
 	}
 	cc, _ := s.cache.(*catalogCache)
-	r, err := cc.get(ctx, tid, key, render)
+	r, err := cc.get(ctx, tid, key, field, ttl, render)
 	if err == nil && r.notFound != nil {
 		err = r.notFound
 	}
