@@ -159,6 +159,7 @@ func customsView(tx *gorm.DB, tid, orderID int64) (*CustomsView, error) {
 				}
 			}
 		}
+		doc.Attention = doc.Attention.localized(tx.Statement.Context)
 		v.Documents = append(v.Documents, doc)
 		if kind == DocOrder && doc.State != DocNotStarted {
 			d := rows[0]
@@ -389,7 +390,7 @@ func (s *Service) CustomsQueue(ctx context.Context, cursor string, limit int) ([
 						continue
 					}
 					it.Documents = append(it.Documents, CustomsQueueDoc{Kind: kind, State: d.State, Since: d.UpdatedAt.UTC(),
-						LastReceipt: doc.LastReceipt, LastError: d.LastError, CustomsAttention: *doc.Attention})
+						LastReceipt: doc.LastReceipt, LastError: d.LastError, CustomsAttention: *doc.Attention.localized(ctx)})
 				}
 			}
 			out = append(out, it)

@@ -28,8 +28,10 @@ func Translate(en string) string {
 
 // Catalog is a list of English texts and their Chinese. In English, {}
 // stands for any text; in Chinese, {1}, {2}… insert what the n-th {} matched
-// as it is, {t1} translated (part by part), {s1} as an order, declaration or
-// refund state.
+// as it is, {t1} translated (the whole text stays untranslated when it
+// cannot be), {r1} translated when possible and as it is otherwise, {s1} as
+// an order, declaration or refund state. A catalog other than the default
+// one falls back to the default one for what it does not know.
 type Catalog struct {
 	exact    map[string]string
 	patterns []pattern
@@ -67,7 +69,7 @@ func (c *Catalog) Add(en, zh string) {
 // Translate is Translate with this catalog.
 func (c *Catalog) Translate(en string) string { return c.translate(en, 0) }
 
-var fill = regexp.MustCompile(`\{([ts]?)(\d)\}`)
+var fill = regexp.MustCompile(`\{([tsr]?)(\d)\}`)
 
 func (c *Catalog) translate(en string, depth int) string {
 	en = strings.TrimSpace(en)
@@ -91,11 +93,11 @@ func (c *Catalog) translate(en string, depth int) string {
 			}
 			v := m[n]
 			switch g[1] {
-			case "t":
+			case "t", "r":
 				if z := c.translate(v, depth+1); z != "" {
 					return z
 				}
-				ok = false
+				ok = g[1] == "r" && ok
 			case "s":
 				if z, known := stateZH[v]; known {
 					return z
@@ -115,6 +117,9 @@ func (c *Catalog) translate(en string, depth int) string {
 			}
 		}
 		return strings.Join(parts, "；")
+	}
+	if c != defaultCatalog {
+		return defaultCatalog.translate(en, depth)
 	}
 	return ""
 }

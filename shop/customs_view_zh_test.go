@@ -1,0 +1,55 @@
+package shop
+
+import (
+	"context"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/minishop/minishop/internal/httpx"
+)
+
+// Every reason and action the customs queue can show has its Chinese: a
+// Chinese console shows no English sentence (customs' own Chinese receipt
+// texts are kept as they are).
+func TestCustomsAttentionInChinese(t *testing.T) {
+	now := time.Now()
+	st := func(n int) *int { return &n }
+	english := regexp.MustCompile(`[A-Za-z]{3,}( [A-Za-z]{2,}){2,}`) // three English words in a row
+	zh := httpx.WithChinese(context.Background())
+	rows := []declRow{
+		{Kind: DocInventory, State: DeclRejected, LastStatus: st(100), LastInfo: "清单: 订购人与支付人不一致"},
+		{Kind: DocPayment, State: DeclRejected, LastStatus: st(100), LastInfo: "identity check failed (WeChat Pay cert_check_result DIFFERENT)"},
+		{Kind: DocOrder, State: DeclRejected, LastStatus: st(100), LastInfo: "海关退单: 订购人身份信息校验不通过"},
+		{Kind: DocOrder, State: DeclRejected, LastStatus: st(100), LastInfo: "超过年度限额"},
+		{Kind: DocOrder, State: DeclRejected, LastStatus: st(100), LastInfo: "商品备案信息不存在"},
+		{Kind: DocOrder, State: DeclRejected, LastStatus: st(100), LastInfo: "申报金额不符"},
+		{Kind: DocWaybill, State: DeclRejected, LastStatus: st(100), LastInfo: "其他原因"},
+		{Kind: DocOrder, State: DeclRejected, LastStatus: st(100), LastInfo: "其他原因"},
+		{Kind: DocOrder, State: DeclFailed, LastError: "the customs declaration agent refused the declaration: 报文结构错误"},
+		{Kind: DocPayment, State: DeclFailed, LastError: "WeChat Pay declares the payer's identity, so customs will refuse the 三单 comparison: ask the buyer to pay with their own WeChat account, or cancel and refund the order"},
+		{Kind: DocInventory, State: DeclFailed, LastStatus: st(-1), LastInfo: "电子口岸校验失败"},
+		{Kind: DocOrder, State: DeclPending, LastError: errCustomsNotConfigured.Message},
+		{Kind: DocOrder, State: DeclPending, LastError: "the customs declaration agent cannot be reached"},
+		{Kind: DocInventory, State: DeclReceived, LastStatus: st(InvtDetained), LastInfo: "查验扣留"},
+		{Kind: DocInventory, State: DeclReceived, LastStatus: st(InvtInspection), UpdatedAt: now.Add(-3 * time.Hour)},
+		{Kind: DocOrder, State: DeclSent, Attempts: maxSends, SentAt: &now, UpdatedAt: now.Add(-3 * time.Hour)},
+		{Kind: DocWaybill, State: DeclPending, UpdatedAt: now.Add(-3 * time.Hour)},
+		{Kind: DocWaybill, State: DeclSent, UpdatedAt: now.Add(-3 * time.Hour)},
+	}
+	for _, d := range rows {
+		a := attentionOf(&d, now)
+		if a == nil {
+			t.Fatalf("%+v: no attention", d)
+		}
+		z := a.localized(zh)
+		for _, s := range []string{z.Reason, z.ActionText} {
+			if english.MatchString(s) {
+				t.Errorf("%+v: English left in %q", d, s)
+			}
+		}
+		if same := a.localized(context.Background()); *same != *a {
+			t.Errorf("an English request must keep the English: %+v", same)
+		}
+	}
+}
