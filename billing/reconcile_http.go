@@ -48,10 +48,15 @@ func RegisterReconciliation(r tenant.Router, rc *Reconciler) {
 			return
 		}
 		if err != nil {
-			httpx.Error(c, errs.E(errs.Unavailable, "reconciliation_failed", "the reconciliation of "+in.Date+" failed: "+run.Error+"; try again later"))
+			why := reconcileZH.Translate(run.Error)
+			if why == "" {
+				why = run.Error
+			}
+			httpx.Error(c, errs.E(errs.Unavailable, "reconciliation_failed", "the reconciliation of "+in.Date+" failed: "+run.Error+"; try again later").
+				WithZH(in.Date+" 的对账失败："+why+"；请稍后重试"))
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"reconciliation": run})
+		c.JSON(http.StatusOK, gin.H{"reconciliation": run.localized(c.Request.Context())})
 	})
 	r.GET("/reconciliations", PermFinanceRead, func(c *gin.Context) {
 		limit := 90
@@ -68,7 +73,7 @@ func RegisterReconciliation(r tenant.Router, rc *Reconciler) {
 			httpx.Error(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"reconciliations": runs})
+		c.JSON(http.StatusOK, gin.H{"reconciliations": localizedRuns(c.Request.Context(), runs)})
 	})
 	r.GET("/reconciliations/:date", PermFinanceRead, func(c *gin.Context) {
 		ok, d := day(c, c.Param("date"))
@@ -80,7 +85,8 @@ func RegisterReconciliation(r tenant.Router, rc *Reconciler) {
 			httpx.Error(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"reconciliation": run, "discrepancies": ds})
+		ctx := c.Request.Context()
+		c.JSON(http.StatusOK, gin.H{"reconciliation": run.localized(ctx), "discrepancies": localizedDiscrepancies(ctx, ds)})
 	})
 	r.POST("/reconciliations/:date/discrepancies/:id/resolve", PermFinanceWrite, func(c *gin.Context) {
 		ok, d := day(c, c.Param("date"))
@@ -104,7 +110,7 @@ func RegisterReconciliation(r tenant.Router, rc *Reconciler) {
 			httpx.Error(c, err)
 			return
 		}
-		c.JSON(http.StatusOK, gin.H{"discrepancy": dis})
+		c.JSON(http.StatusOK, gin.H{"discrepancy": &localizedDiscrepancies(c.Request.Context(), []Discrepancy{*dis})[0]})
 	})
 	r.GET("/reconciliations/:date/discrepancies.csv", PermFinanceRead, func(c *gin.Context) {
 		ok, d := day(c, c.Param("date"))
@@ -121,7 +127,7 @@ func RegisterReconciliation(r tenant.Router, rc *Reconciler) {
 		c.Status(http.StatusOK)
 		w := csv.NewWriter(c.Writer)
 		_ = w.Write([]string{"id", "date", "kind", "reference", "state", "explanation", "evidence", "note", "resolved_by", "resolved_at"})
-		for _, x := range ds {
+		for _, x := range localizedDiscrepancies(c.Request.Context(), ds) {
 			at := ""
 			if x.ResolvedAt != nil {
 				at = x.ResolvedAt.Format("2006-01-02T15:04:05Z")

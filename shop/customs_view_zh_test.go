@@ -15,7 +15,7 @@ import (
 func TestCustomsAttentionInChinese(t *testing.T) {
 	now := time.Now()
 	st := func(n int) *int { return &n }
-	english := regexp.MustCompile(`[A-Za-z]{3,}( [A-Za-z]{2,}){2,}`) // three English words in a row
+	english := regexp.MustCompile(`(?i)\b(the|we|our|is|are|was|not|has|have|of|to|and|or|no|be)\b [a-z]{2,}`) // an English sentence
 	zh := httpx.WithChinese(context.Background())
 	rows := []declRow{
 		{Kind: DocInventory, State: DeclRejected, LastStatus: st(100), LastInfo: "清单: 订购人与支付人不一致"},
