@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -46,19 +47,43 @@ type Access struct {
 }
 
 // CreateAgency creates an agency with userID as its first agency_admin.
+// A blank or too long name is invalid_name naming the field.
 func (t *Team) CreateAgency(ctx context.Context, name string, userID int64) (*Agency, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len([]rune(name)) > 120 {
-		return nil, errs.E(errs.Invalid, "invalid_name", "the agency name must be 1 to 120 characters").WithDetails(map[string]string{"field": "name"})
+	name, err := agencyName(name, "name")
+	if err != nil {
+		return nil, err
 	}
-	var a Agency
-	err := t.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Raw(`INSERT INTO agencies (name) VALUES (?) RETURNING id, name, created_at`, name).Scan(&a).Error; err != nil {
-			return err
-		}
-		return tx.Exec(`INSERT INTO agency_members (agency_id, user_id, role) VALUES (?, ?, ?)`, a.ID, userID, AgencyAdmin).Error
+	var a *Agency
+	err = t.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		a, err = createAgency(tx, name, userID)
+		return err
 	})
-	return &a, err
+	return a, err
+}
+
+// agencyName trims and checks an agency's name; an error names field.
+func agencyName(name, field string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 120 || hasControl(name) {
+		code := "invalid_name"
+		if field != "name" {
+			code = "invalid_" + field
+		}
+		return "", errs.E(errs.Invalid, code, "the agency name must be 1 to 120 characters").WithDetails(map[string]string{"field": field})
+	}
+	return name, nil
+}
+
+// createAgency inserts an agency and its first admin in tx.
+func createAgency(tx *gorm.DB, name string, userID int64) (*Agency, error) {
+	var a Agency
+	if err := tx.Raw(`INSERT INTO agencies (name) VALUES (?) RETURNING id, name, created_at`, name).Scan(&a).Error; err != nil {
+		return nil, err
+	}
+	if err := tx.Exec(`INSERT INTO agency_members (agency_id, user_id, role) VALUES (?, ?, ?)`, a.ID, userID, AgencyAdmin).Error; err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 // agencyRole returns p's role in agency id, or not_found when p does not work
@@ -124,11 +149,18 @@ func (t *Team) InviteToAgency(ctx context.Context, p *Principal, agencyID int64,
 	if in.Role != AgencyAdmin && in.Role != AgencyStaff {
 		return nil, errs.E(errs.Invalid, "invalid_role", "role must be agency_admin or agency_staff")
 	}
-	var name string
-	if err := t.db.WithContext(ctx).Raw(`SELECT name FROM agencies WHERE id = ?`, agencyID).Scan(&name).Error; err != nil {
+	var a struct {
+		Name   string
+		Member bool
+	}
+	if err := t.db.WithContext(ctx).Raw(`SELECT name, EXISTS (SELECT 1 FROM agency_members m JOIN users u ON u.id = m.user_id
+		WHERE m.agency_id = agencies.id AND u.email = ?) AS member FROM agencies WHERE id = ?`, email, agencyID).Scan(&a).Error; err != nil {
 		return nil, err
 	}
-	return t.invite(ctx, p, nil, &agencyID, email, in.Role, name)
+	if a.Member {
+		return nil, errs.E(errs.Conflict, "already_member", email+" already works for "+a.Name).WithDetails(map[string]string{"field": "email"})
+	}
+	return t.invite(ctx, p, nil, &agencyID, email, in.Role, a.Name)
 }
 
 // AccessRequest asks a brand for access.
@@ -147,23 +179,22 @@ func (t *Team) RequestAccess(ctx context.Context, p *Principal, agencyID int64, 
 	if len(in.Message) > 1000 {
 		return nil, errs.E(errs.Invalid, "invalid_message", "the message must be at most 1000 characters")
 	}
-	var tid int64
-	if err := t.db.WithContext(ctx).Raw(`SELECT id FROM tenants WHERE slug = ? AND status = 'active'`, strings.ToLower(strings.TrimSpace(in.Tenant))).Scan(&tid).Error; err != nil {
+	tid, shopName, err := t.shopAt(ctx, in.Tenant)
+	if err != nil {
 		return nil, err
 	}
-	if tid == 0 {
-		return nil, errs.E(errs.NotFound, "tenant_not_found", "no shop with the address "+in.Tenant)
-	}
-	err := t.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = t.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var status string
 		if err := tx.Raw(`SELECT status FROM agency_access WHERE tenant_id = ? AND agency_id = ? FOR UPDATE`, tid, agencyID).Scan(&status).Error; err != nil {
 			return err
 		}
 		switch status {
 		case "approved":
-			return errs.E(errs.Conflict, "already_approved", "this agency already has access to the shop")
+			return errs.E(errs.Conflict, "already_approved", "your agency already works on "+shopName+"; open it from your client shops").
+				WithDetails(map[string]string{"field": "tenant"})
 		case "pending":
-			return errs.E(errs.Conflict, "already_requested", "a request is already waiting for the brand's answer")
+			return errs.E(errs.Conflict, "already_requested", "a request to "+shopName+" is already waiting for the brand's answer").
+				WithDetails(map[string]string{"field": "tenant"})
 		}
 		if err := tx.Exec(`INSERT INTO agency_access (tenant_id, agency_id, status, message, requested_by) VALUES (?, ?, 'pending', ?, ?)
 			ON CONFLICT (tenant_id, agency_id) DO UPDATE SET status = 'pending', role = NULL, message = EXCLUDED.message,

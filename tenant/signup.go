@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
@@ -92,23 +93,12 @@ func (a *Accounts) signupThrottle(ctx context.Context, ip string) error {
 // leaves nothing behind. A taken email or slug is a conflict (email_taken,
 // slug_taken); bad input is invalid with details.field naming the field.
 func SignUp(ctx context.Context, accounts *Accounts, tenants *Service, authz *Authorizer, in SignupInput, ip string) (*User, *Tenant, error) {
-	email, err := NormalizeEmail(in.Email)
+	email, name, err := signupPerson(in.Email, in.Password, in.Name)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := ValidatePassword(in.Password); err != nil {
-		return nil, nil, err
-	}
-	name := strings.TrimSpace(in.Name)
-	if name == "" || utf8.RuneCountInString(name) > 120 {
-		return nil, nil, errs.E(errs.Invalid, "invalid_name", "your name must be 1 to 120 characters").WithDetails(map[string]string{"field": "name"})
-	}
-	company := strings.TrimSpace(in.Company)
-	if company == "" || utf8.RuneCountInString(company) > 120 {
-		return nil, nil, errs.E(errs.Invalid, "invalid_company", "the brand name must be 1 to 120 characters").WithDetails(map[string]string{"field": "company"})
-	}
-	slug := strings.ToLower(strings.TrimSpace(in.Slug))
-	if err := ValidateSlug(slug); err != nil {
+	company, slug, err := shopInput(in.Company, in.Slug)
+	if err != nil {
 		return nil, nil, err
 	}
 	if err := accounts.signupThrottle(ctx, ip); err != nil {
@@ -118,24 +108,11 @@ func SignUp(ctx context.Context, accounts *Accounts, tenants *Service, authz *Au
 	var t *Tenant
 	err = accounts.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		if u, err = accounts.createUser(ctx, tx, email, name, in.Password); err != nil {
-			if errs.Is(err, errs.Conflict) {
-				return errs.E(errs.Conflict, "email_taken", "an account with this email already exists; sign in instead").
-					WithDetails(map[string]string{"field": "email"})
-			}
+		if u, err = accounts.signupUser(ctx, tx, email, name, in.Password); err != nil {
 			return err
 		}
-		// The tenant service's own transaction nests as a savepoint of this one.
-		actx := scope.WithActor(ctx, Actor{Kind: "user", ID: strconv.FormatInt(u.ID, 10), IP: ip})
-		svc := *tenants
-		svc.db = tx
-		if t, err = svc.Create(actx, CreateInput{Slug: slug, Name: company}); err != nil {
-			return err
-		}
-		if err := tx.Exec(`INSERT INTO memberships (tenant_id, user_id, role) VALUES (?, ?, ?)`, t.ID, u.ID, RoleOwner).Error; err != nil {
-			return err
-		}
-		return auditIn(actx, tx, t.ID, "member.added", "user:"+strconv.FormatInt(u.ID, 10), map[string]any{"role": RoleOwner, "via": "signup"})
+		t, err = createOwnedShop(ctx, tx, tenants, u.ID, company, slug, ip, "signup")
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
@@ -143,6 +120,70 @@ func SignUp(ctx context.Context, accounts *Accounts, tenants *Service, authz *Au
 	tenants.resolver.Changed(ctx, slugKey(t.Slug))
 	authz.Changed(ctx, UserSubject(u.ID), t.ID)
 	return u, t, nil
+}
+
+// signupPerson validates the person of a sign-up (brand or agency) and
+// returns the normalised email and name; errors name the field.
+func signupPerson(email, password, name string) (string, string, error) {
+	email, err := NormalizeEmail(email)
+	if err != nil {
+		return "", "", err
+	}
+	if err := ValidatePassword(password); err != nil {
+		return "", "", err
+	}
+	name = strings.TrimSpace(name)
+	if name == "" || utf8.RuneCountInString(name) > 120 || hasControl(name) {
+		return "", "", errs.E(errs.Invalid, "invalid_name", "your name must be 1 to 120 characters").WithDetails(map[string]string{"field": "name"})
+	}
+	return email, name, nil
+}
+
+// shopInput validates the brand name and slug of a new shop.
+func shopInput(company, slug string) (string, string, error) {
+	company = strings.TrimSpace(company)
+	if company == "" || utf8.RuneCountInString(company) > 120 || hasControl(company) {
+		return "", "", errs.E(errs.Invalid, "invalid_company", "the brand name must be 1 to 120 characters").WithDetails(map[string]string{"field": "company"})
+	}
+	slug = strings.ToLower(strings.TrimSpace(slug))
+	if err := ValidateSlug(slug); err != nil {
+		return "", "", err
+	}
+	return company, slug, nil
+}
+
+// hasControl reports whether s holds a control character (a NUL byte would
+// otherwise reach Postgres, which refuses it with an internal error).
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
+}
+
+// signupUser creates the user of a sign-up in tx; a taken email is
+// email_taken naming the field.
+func (a *Accounts) signupUser(ctx context.Context, tx *gorm.DB, email, name, password string) (*User, error) {
+	u, err := a.createUser(ctx, tx, email, name, password)
+	if errs.Is(err, errs.Conflict) {
+		return nil, errs.E(errs.Conflict, "email_taken", "an account with this email already exists; sign in instead").
+			WithDetails(map[string]string{"field": "email"})
+	}
+	return u, err
+}
+
+// createOwnedShop creates a shop in tx (through Service.Create, whose own
+// transaction nests as a savepoint, so provisioning goes through the outbox)
+// with userID as its owner, and records how the owner came (via).
+func createOwnedShop(ctx context.Context, tx *gorm.DB, tenants *Service, userID int64, company, slug, ip, via string) (*Tenant, error) {
+	actx := scope.WithActor(ctx, Actor{Kind: "user", ID: strconv.FormatInt(userID, 10), IP: ip})
+	svc := *tenants
+	svc.db = tx
+	t, err := svc.Create(actx, CreateInput{Slug: slug, Name: company})
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Exec(`INSERT INTO memberships (tenant_id, user_id, role) VALUES (?, ?, ?)`, t.ID, userID, RoleOwner).Error; err != nil {
+		return nil, err
+	}
+	return t, auditIn(actx, tx, t.ID, "member.added", "user:"+strconv.FormatInt(userID, 10), map[string]any{"role": RoleOwner, "via": via})
 }
 
 // registerSignup mounts the public sign-up routes on the base domain:
@@ -166,6 +207,7 @@ func (h *Handler) registerSignup(r Router) {
 		v, err := h.Tenants.SlugAvailability(c.Request.Context(), c.Query("slug"))
 		ok(c, http.StatusOK, v, err)
 	})
+	h.registerAgencySignup(r)
 }
 
 // startSessionStatus is startSession answering with status.

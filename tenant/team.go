@@ -23,6 +23,7 @@ type Team struct {
 	authz     *Authorizer
 	mail      Mailer
 	publicURL string
+	hosts     *Resolver // names shops by their storefront address (SetResolver)
 }
 
 // NewTeam wires a Team. publicURL is where links in emails point.

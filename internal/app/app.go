@@ -107,6 +107,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*App, error
 	}
 	a.Mailer = &tenant.OutboxMailer{DB: g, Log: log, Print: cfg.Dev}
 	a.Team = tenant.NewTeam(g, a.Accounts, a.Authz, a.Mailer, cfg.PublicURL)
+	a.Team.SetResolver(a.Resolver)
 	rates, err := shop.ParseTaxRates(cfg.TaxVAT, cfg.TaxFactor, cfg.TaxConsumption)
 	if err != nil {
 		a.Close()
