@@ -70,8 +70,12 @@ const (
 	maxEntryBytes     = 2 << 20               // larger responses are served, not kept
 	cacheShards       = 16
 	entryOverhead     = 200 // bytes of bookkeeping per entry, for the budget
-	redisTimeout      = 500 * time.Millisecond
+	redisTimeout      = 500 * time.Millisecond // a read of versions not answered by then fails…
+	stallBackoff      = time.Second            // …and for this long reads do not wait for Redis at all
 )
+
+// errRedisSlow fails the reads of versions while Redis does not answer.
+var errRedisSlow = errors.New("catalog cache: Redis did not answer within " + redisTimeout.String())
 
 // Fields of the version hash (see above).
 const (
@@ -107,6 +111,7 @@ type catalogCache struct {
 
 	hits, misses, bypassed, stale atomic.Uint64
 	lastWarn                      atomic.Int64 // unix nanoseconds
+	stalledUntil                  atomic.Int64 // unix nanoseconds: until then, reads do not ask Redis
 }
 
 // newCatalogCache returns the storefront's catalog cache. Without Redis there
@@ -207,6 +212,9 @@ func (c *catalogCache) publish(ctx context.Context, tid int64, what string, writ
 // every change that was published before the request began, as if it had
 // sent its own HMGET. Under load, one round trip serves many requests.
 func (c *catalogCache) version(ctx context.Context, tid int64, field string) (string, time.Time, error) {
+	if time.Now().UnixNano() < c.stalledUntil.Load() {
+		return "", time.Time{}, errRedisSlow
+	}
 	w := waitPool.Get().(*versionWait)
 	w.tid, w.field = tid, field
 	c.mu.Lock()
@@ -255,7 +263,10 @@ func (c *catalogCache) readVersions() {
 		}
 		c.mu.Unlock()
 		at := time.Now()
-		vals, err := c.readBatch(batch)
+		vals, err := c.readWithin(plan(batch), redisTimeout)
+		if err == errRedisSlow {
+			c.stalledUntil.Store(time.Now().Add(stallBackoff).UnixNano())
+		}
 		for _, w := range batch {
 			if err == nil {
 				w.v = vals[w.tid].of(w.field)
@@ -293,22 +304,56 @@ func (vs versions) of(field string) string {
 	return v + ".?" // not asked for: never happens
 }
 
-func (c *catalogCache) readBatch(batch []*versionWait) (map[int64]versions, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), redisTimeout)
-	defer cancel()
-	out := make(map[int64]versions, len(batch))
-	var tids []int64
+// batchPlan is what a batch reads: the fields of each tenant.
+type batchPlan struct {
+	tids []int64
+	out  map[int64]versions
+}
+
+func plan(batch []*versionWait) batchPlan {
+	b := batchPlan{out: make(map[int64]versions, len(batch))}
 	for _, w := range batch {
-		vs, ok := out[w.tid]
+		vs, ok := b.out[w.tid]
 		if !ok {
-			tids = append(tids, w.tid)
+			b.tids = append(b.tids, w.tid)
 			vs.fields = []string{tokenField}
 		}
 		if w.field != "" && !slices.Contains(vs.fields, w.field) {
 			vs.fields = append(vs.fields, w.field)
 		}
-		out[w.tid] = vs
+		b.out[w.tid] = vs
 	}
+	return b
+}
+
+// readWithin reads b, giving up after d: the Redis client may wait longer
+// than a context's deadline (its own read timeout), and a stalled read must
+// not hold the storefront up. A read given up on finishes (or fails) on its
+// own; its result is dropped.
+func (c *catalogCache) readWithin(b batchPlan, d time.Duration) (map[int64]versions, error) {
+	type result struct {
+		out map[int64]versions
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		out, err := c.readBatch(b)
+		done <- result{out, err}
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case r := <-done:
+		return r.out, r.err
+	case <-t.C:
+		return nil, errRedisSlow
+	}
+}
+
+func (c *catalogCache) readBatch(b batchPlan) (map[int64]versions, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), redisTimeout)
+	defer cancel()
+	tids, out := b.tids, b.out
 	p := c.rdb.Pipeline()
 	cmds := make([]*redis.SliceCmd, len(tids))
 	for i, tid := range tids {
