@@ -123,5 +123,5 @@ func (s *Service) LogisticsAlerts(ctx context.Context, now time.Time) ([]Logisti
 		return nil
 	})
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Since.After(out[j].Since) })
-	return out, err
+	return localizedAlerts(ctx, out), err
 }

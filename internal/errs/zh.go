@@ -109,6 +109,11 @@ func (c *Catalog) translate(en string, depth int) string {
 			return out
 		}
 	}
+	if c != defaultCatalog {
+		if zh := defaultCatalog.translate(en, depth); zh != "" {
+			return zh
+		}
+	}
 	if strings.Contains(en, "; ") {
 		parts := strings.Split(en, "; ")
 		for i, p := range parts {
@@ -117,9 +122,6 @@ func (c *Catalog) translate(en string, depth int) string {
 			}
 		}
 		return strings.Join(parts, "；")
-	}
-	if c != defaultCatalog {
-		return defaultCatalog.translate(en, depth)
 	}
 	return ""
 }
