@@ -3,6 +3,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api } from './client';
 import { sessionKey } from './session';
+import type { Session } from './types';
 
 const enc = encodeURIComponent;
 const base = (slug: string) => `/tenants/${enc(slug)}`;
@@ -225,5 +226,111 @@ export function useHomeFigures(slug: string) {
     queryKey: ['home', slug] as const,
     queryFn: ({ signal }) => api.get<HomeFigures>(`${base(slug)}/home`, { signal }),
     staleTime: 30_000,
+  });
+}
+
+// The agency's home: its client shops, its invitations, and how a person
+// becomes an agency or opens a shop from the console.
+
+export interface ClientShop {
+  slug: string;
+  name: string;
+  status: 'active' | 'suspended';
+  mode: 'test' | 'live';
+  role: GrantableRole;
+  storefront_host: string;
+  logo_url: string | null;
+  logo_image: string | null;
+  products_published: number;
+  /** null when the agency's role may not read orders. */
+  orders_today: number | null;
+  approved_at: string | null;
+}
+
+export type AgencyRoleName = AgencyMember['role'];
+export const AGENCY_ROLES: readonly AgencyRoleName[] = ['agency_staff', 'agency_admin'];
+
+const agencyKeys = {
+  clients: (id: number) => ['agency', id, 'clients'] as const,
+  invitations: (id: number) => ['agency', id, 'invitations'] as const,
+};
+
+export function useAgencyClients(id: number) {
+  return useQuery({
+    queryKey: agencyKeys.clients(id),
+    queryFn: ({ signal }) => api.get<{ clients: ClientShop[] }>(`/agencies/${id}/clients`, { signal }).then((r) => r.clients),
+    staleTime: 30_000,
+  });
+}
+
+export function useAgencyInvitations(id: number) {
+  return useQuery({
+    queryKey: agencyKeys.invitations(id),
+    queryFn: ({ signal }) => api.get<{ invitations: Invitation[] }>(`/agencies/${id}/invitations`, { signal }).then((r) => r.invitations),
+  });
+}
+
+export function useInviteToAgency(id: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { email: string; role: AgencyRoleName }) => api.post<Invitation>(`/agencies/${id}/invitations`, body),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: agencyKeys.invitations(id) }),
+  });
+}
+
+export function useRevokeAgencyInvitation(id: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (invitationId: number) => api.delete(`/agencies/${id}/invitations/${invitationId}`),
+    onSettled: () => void qc.invalidateQueries({ queryKey: agencyKeys.invitations(id) }),
+  });
+}
+
+/** A fresh link: the old invitation is revoked, a new one mailed (7 more days). */
+export function useResendAgencyInvitation(id: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: async (inv: Invitation) => {
+      await api.delete(`/agencies/${id}/invitations/${inv.id}`);
+      return api.post<Invitation>(`/agencies/${id}/invitations`, { email: inv.email, role: inv.role });
+    },
+    onSettled: () => void qc.invalidateQueries({ queryKey: agencyKeys.invitations(id) }),
+  });
+}
+
+export interface AgencySignupRequest {
+  name: string;
+  email: string;
+  password: string;
+  agency: string;
+}
+
+/** Signs up an agency: the account and the agency in one call; the answer is the new session. */
+export function useSignUpAgency() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: AgencySignupRequest) => api.post<Session>('/signup/agency', body),
+    onSuccess: (session) => {
+      qc.removeQueries({ predicate: (q) => q.queryKey[0] !== sessionKey[0] });
+      qc.setQueryData(sessionKey, session);
+    },
+  });
+}
+
+/** Opens a shop owned by the signed-in user; the answer is their session with it. */
+export function useCreateShop() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { company: string; slug: string }) => api.post<Session>('/shops', body),
+    onSuccess: (session) => qc.setQueryData(sessionKey, session),
+  });
+}
+
+/** Creates an agency with the signed-in user as its admin. */
+export function useCreateAgency() {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (body: { name: string }) => api.post<{ id: number; name: string; created_at: string }>('/agencies', body),
+    onSuccess: () => qc.invalidateQueries({ queryKey: sessionKey }),
   });
 }
