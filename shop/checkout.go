@@ -86,22 +86,14 @@ type OrderInput struct {
 	Note       string           `json:"note"`
 }
 
-// localized is a refusal with its message in Chinese as well; the handler
-// picks the language the client asked for (Accept-Language).
-type localized struct {
-	e  *errs.Error
-	zh string
-}
-
-func (l *localized) Error() string { return l.e.Error() }
-func (l *localized) Unwrap() error { return l.e }
-
+// refuse is a refusal of checkout with its message in English and Chinese;
+// the error writer picks the language the client asked for (Accept-Language).
 func refuse(kind errs.Kind, code, en, zh string, details any) error {
-	e := errs.E(kind, code, en)
+	e := errs.L(kind, code, en, zh)
 	if details != nil {
 		e = e.WithDetails(details)
 	}
-	return &localized{e: e, zh: zh}
+	return e
 }
 
 func yuan(fen int64) string {

@@ -1,10 +1,8 @@
 package shop
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -171,46 +169,6 @@ func orderFilter(c *gin.Context) (OrderFilter, error) {
 	return f, nil
 }
 
-// prefersChinese reads Accept-Language: true when a zh tag ranks above
-// every en tag (q values honoured; ties go to the first listed).
-func prefersChinese(header string) bool {
-	bestZH, bestEN := -1.0, -1.0
-	for i, part := range strings.Split(header, ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
-			}
-		}
-		q -= float64(i) * 1e-6 // earlier wins a tie
-		tag = strings.ToLower(strings.TrimSpace(tag))
-		switch {
-		case tag == "zh" || strings.HasPrefix(tag, "zh-"):
-			if q > bestZH {
-				bestZH = q
-			}
-		case tag == "en" || strings.HasPrefix(tag, "en-"):
-			if q > bestEN {
-				bestEN = q
-			}
-		}
-	}
-	return bestZH > 0 && bestZH > bestEN
-}
-
-// failL10n writes err in the language the client asked for, when the error
-// has a Chinese message.
-func failL10n(c *gin.Context, err error) {
-	var l *localized
-	if errors.As(err, &l) && prefersChinese(c.GetHeader("Accept-Language")) {
-		e := *l.e
-		e.Message = l.zh
-		err = &e
-	}
-	fail(c, err)
-}
-
 func (h *Handler) createOrder(c *gin.Context) {
 	var in OrderInput
 	if err := httpx.Bind(c, &in); err != nil {
@@ -219,7 +177,7 @@ func (h *Handler) createOrder(c *gin.Context) {
 	}
 	o, created, err := h.S.CreateOrder(c.Request.Context(), c.GetHeader("Idempotency-Key"), in)
 	if err != nil {
-		failL10n(c, err)
+		fail(c, err)
 		return
 	}
 	if !created {
@@ -265,7 +223,7 @@ func (h *Handler) cancelMyOrder(c *gin.Context) {
 			return
 		}
 	}
-	failL10n(c, err)
+	fail(c, err)
 }
 
 func (h *Handler) payOrder(c *gin.Context) {
@@ -278,5 +236,5 @@ func (h *Handler) payOrder(c *gin.Context) {
 			return
 		}
 	}
-	failL10n(c, err)
+	fail(c, err)
 }

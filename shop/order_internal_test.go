@@ -70,22 +70,6 @@ func TestAllocateAddsUp(t *testing.T) {
 	}
 }
 
-func TestPrefersChinese(t *testing.T) {
-	for h, want := range map[string]bool{
-		"":                           false,
-		"zh-CN":                      true,
-		"zh-CN,zh;q=0.9,en;q=0.8":    true,
-		"en-US,en;q=0.9,zh-CN;q=0.8": false,
-		"en;q=0.5, zh-Hans;q=0.7":    true,
-		"fr":                         false,
-		"zh;q=0":                     false,
-	} {
-		if got := prefersChinese(h); got != want {
-			t.Errorf("%q: %v, want %v", h, got, want)
-		}
-	}
-}
-
 func TestFreightTemplates(t *testing.T) {
 	free := int64(29900)
 	weight := &ShippingTemplate{Kind: FreightWeight,
