@@ -56,7 +56,8 @@ describe('agency access', () => {
       await ap.getByTestId('shop-switcher').click();
       await ap.getByTestId(`agency-link-${agencyId}`).click();
       await ap.waitForURL(new RegExp(`/admin/agencies/${agencyId}$`));
-      await ap.getByTestId('agency-requests').getByText('No requests yet').waitFor();
+      await ap.getByTestId('agency-requests').getByText('No open requests').waitFor();
+      await ap.getByTestId('agency-clients-empty').waitFor();
       await ap.getByTestId('request-shop').fill(brandSlug);
       await ap.getByTestId('request-message').fill('We run your Tmall Global store and would like to manage the Mini Program catalog too.');
       await ap.getByTestId('request-submit').click();
@@ -102,7 +103,8 @@ describe('agency access', () => {
 
       // ——— The agency sees the answer and switches to the brand's shop ———
       await ap.reload();
-      await row.getByText('Approved').waitFor();
+      await ap.getByTestId(`client-${brandSlug}`).getByText('Catalog manager', { exact: false }).waitFor();
+      assert.equal(await row.count(), 0, 'an approved request is a client shop, no longer a request');
       await ap.getByTestId(`agency-open-${brandSlug}`).click();
       await ap.waitForURL(new RegExp(`/admin/s/${brandSlug}$`));
       await ap.getByRole('menuitem', { name: 'Catalog' }).waitFor();

@@ -1,7 +1,7 @@
-import { SearchOutlined, ShopOutlined } from '@ant-design/icons';
-import { Card, Col, Empty, Input, Result, Row, Typography } from 'antd';
+import { SearchOutlined } from '@ant-design/icons';
+import { Alert, Card, Col, Empty, Input, Row, Typography } from 'antd';
 import { useMemo, useState } from 'react';
-import { useNavigate } from 'react-router';
+import { Navigate, useNavigate } from 'react-router';
 import { useSignedIn } from '../auth/SessionContext';
 import { groupShops, matchesShop, type ShopEntry } from '../auth/shops';
 import { ShopAvatar } from '../components/ShopAvatar';
@@ -11,6 +11,7 @@ import { useI18n } from '../i18n/I18nProvider';
 import { BareLayout } from '../layout/BareLayout';
 import { shopPath } from '../layout/sections';
 import { SEARCH_THRESHOLD } from '../layout/ShopSwitcher';
+import { StartChoices } from './agency/StartChoices';
 import { AgencyLinks } from './team/AgencyPage';
 
 export function ChooseShopPage() {
@@ -105,25 +106,22 @@ function ShopCard({ shop }: { shop: ShopEntry }) {
   );
 }
 
-/** A signed-in user who belongs to no shop yet. */
+/**
+ * A signed-in user who belongs to no shop yet: an agency's staff go to their
+ * agency's home; anyone else may open a shop or set up an agency here.
+ */
 export function NoShopPage() {
   const { t } = useI18n();
   const { session } = useSignedIn();
   useDocumentTitle(t('shop.noneTitle'));
+  const agency = session.agencies[0];
+  if (agency) return <Navigate to={`/agencies/${agency.id}`} replace />;
   return (
     <BareLayout>
-      <div className="choose-shop">
-        <Card className="no-shop-card">
-          <Result
-            icon={<ShopOutlined className="no-shop-icon" />}
-            title={t('shop.noneTitle')}
-            subTitle={
-              session.user.operator ? t('shop.noneOperator') : t('shop.noneText', { email: session.user.email })
-            }
-            extra={<div style={{ display: 'flex', justifyContent: 'center' }}><AgencyLinks /></div>}
-          />
-        </Card>
-      </div>
+      {session.user.operator && (
+        <Alert type="info" showIcon className="choose-shop" style={{ marginBottom: 8 }} message={t('shop.noneOperator')} />
+      )}
+      <StartChoices />
     </BareLayout>
   );
 }

@@ -1,14 +1,16 @@
-import { CheckCircleFilled, CloseCircleFilled, LoadingOutlined, LockOutlined, MailOutlined, ShopOutlined, UserOutlined } from '@ant-design/icons';
+import { CheckCircleFilled, CloseCircleFilled, LoadingOutlined, LockOutlined, MailOutlined, ShopOutlined, SolutionOutlined, UserOutlined } from '@ant-design/icons';
 import { Alert, Button, Form, Input, Typography } from 'antd';
-import { useEffect, useState } from 'react';
-import { Link, Navigate, useNavigate } from 'react-router';
+import { useEffect, useState, type KeyboardEvent, type ReactNode } from 'react';
+import { Link, Navigate, useNavigate, useSearchParams } from 'react-router';
 import { useSignUp, useSlugAvailability } from '../api/profile';
 import { useSession } from '../api/session';
+import { useSignUpAgency } from '../api/team';
 import { showFieldError } from '../components/formErrors';
 import { RequestId, useErrorMessage } from '../components/States';
 import { useDocumentTitle } from '../components/useDocumentTitle';
 import { useI18n } from '../i18n/I18nProvider';
 import { AuthFrame } from './account/AuthFrame';
+import './agency/agency.css';
 
 interface SignupForm {
   name: string;
@@ -74,52 +76,118 @@ export function SlugHint({ slug }: { slug: string }) {
   );
 }
 
+type Kind = 'brand' | 'agency';
+
+interface AgencyForm {
+  agency: string;
+}
+
+/** The choice between signing up a brand and an agency, as two radio cards. */
+function KindChoice({ kind, onChange }: { kind: Kind; onChange: (k: Kind) => void }) {
+  const { t } = useI18n();
+  const options: { value: Kind; icon: ReactNode; title: string; text: string }[] = [
+    { value: 'brand', icon: <ShopOutlined />, title: t('signup.kind.brand'), text: t('signup.kind.brandText') },
+    { value: 'agency', icon: <SolutionOutlined />, title: t('signup.kind.agency'), text: t('signup.kind.agencyText') },
+  ];
+  const move = (e: KeyboardEvent<HTMLButtonElement>) => {
+    if (['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown'].includes(e.key)) {
+      e.preventDefault();
+      onChange(kind === 'brand' ? 'agency' : 'brand');
+    }
+  };
+  return (
+    <div className="signup-kind" role="radiogroup" aria-label={t('signup.kind.label')} data-testid="signup-kind">
+      {options.map((o) => (
+        <button
+          key={o.value}
+          type="button"
+          role="radio"
+          aria-checked={kind === o.value}
+          tabIndex={kind === o.value ? 0 : -1}
+          className="signup-kind-option"
+          onClick={() => onChange(o.value)}
+          onKeyDown={move}
+          data-testid={`signup-kind-${o.value}`}
+        >
+          <span className="signup-kind-title">
+            {o.icon} {o.title}
+          </span>
+          <span className="signup-kind-text">{o.text}</span>
+        </button>
+      ))}
+    </div>
+  );
+}
+
 export function SignupPage() {
   const { t } = useI18n();
   const session = useSession();
   const navigate = useNavigate();
+  const [params, setParams] = useSearchParams();
+  const kind: Kind = params.get('kind') === 'agency' ? 'agency' : 'brand';
   const signUp = useSignUp();
+  const signUpAgency = useSignUpAgency();
+  const pending = signUp.isPending || signUpAgency.isPending;
   const errorMessage = useErrorMessage();
-  const [form] = Form.useForm<SignupForm>();
+  const [form] = Form.useForm<SignupForm & AgencyForm>();
   const [slugEdited, setSlugEdited] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const slug = Form.useWatch('slug', form) ?? '';
   // The same query as SlugHint's (shared cache): it names the platform's domain.
   const avail = useSlugAvailability(useDebounced(slug.trim().toLowerCase(), 300) || 'shop');
   const base = baseOf(avail.data?.host, avail.data?.slug);
-  useDocumentTitle(t('signup.title'));
+  useDocumentTitle(kind === 'agency' ? t('signup.agency.title') : t('signup.title'));
 
-  if (session.data && !signUp.isSuccess) return <Navigate to="/" replace />;
+  if (session.data && !signUp.isSuccess && !signUpAgency.isSuccess) return <Navigate to="/" replace />;
 
-  const submit = (v: SignupForm) => {
+  const setKind = (k: Kind) => {
     setError(null);
+    setParams(k === 'agency' ? { kind: 'agency' } : {}, { replace: true });
+  };
+  const failed = (e: unknown) => {
+    if (!showFieldError(form, e)) setError(e);
+  };
+  const submit = (v: SignupForm & AgencyForm) => {
+    setError(null);
+    if (kind === 'agency') {
+      signUpAgency.mutate(
+        { name: v.name, email: v.email, password: v.password, agency: v.agency },
+        {
+          onSuccess: (s) => {
+            const a = s.agencies[0];
+            void navigate(a ? `/agencies/${a.id}` : '/', { replace: true });
+          },
+          onError: failed,
+        },
+      );
+      return;
+    }
     signUp.mutate(
-      { ...v, slug: v.slug.trim().toLowerCase() },
+      { name: v.name, email: v.email, password: v.password, company: v.company, slug: v.slug.trim().toLowerCase() },
       {
         onSuccess: () => void navigate(`/s/${encodeURIComponent(v.slug.trim().toLowerCase())}/onboarding`, { replace: true }),
-        onError: (e) => {
-          if (!showFieldError(form, e)) setError(e);
-        },
+        onError: failed,
       },
     );
   };
 
   return (
-    <AuthFrame hero="signup" wrapClassName="signup-form-wrap">
+    <AuthFrame hero={kind === 'agency' ? 'login' : 'signup'} wrapClassName="signup-form-wrap">
           <Typography.Title level={2} className="login-title">
-            {t('signup.title')}
+            {kind === 'agency' ? t('signup.agency.title') : t('signup.title')}
           </Typography.Title>
           <Typography.Paragraph type="secondary" className="login-subtitle">
-            {t('signup.subtitle')}
+            {kind === 'agency' ? t('signup.agency.subtitle') : t('signup.subtitle')}
           </Typography.Paragraph>
-          <Form<SignupForm>
+          <KindChoice kind={kind} onChange={setKind} />
+          <Form<SignupForm & AgencyForm>
             form={form}
             layout="vertical"
             requiredMark={false}
             size="large"
             name="sign-up"
             onFinish={submit}
-            disabled={signUp.isPending}
+            disabled={pending}
             onValuesChange={(changed: Partial<SignupForm>) => {
               if ('company' in changed && !slugEdited) form.setFieldValue('slug', slugify(changed.company ?? ''));
               if ('slug' in changed) setSlugEdited(true);
@@ -149,17 +217,33 @@ export function SignupPage() {
             >
               <Input.Password prefix={<LockOutlined />} autoComplete="new-password" />
             </Form.Item>
-            <Form.Item name="company" label={t('signup.company')} rules={[{ required: true, whitespace: true, message: t('signup.companyRequired') }]}>
-              <Input prefix={<ShopOutlined />} placeholder={t('signup.companyPlaceholder')} autoComplete="organization" />
-            </Form.Item>
-            <Form.Item
-              name="slug"
-              label={t('signup.slug')}
-              extra={<SlugHint slug={slug} />}
-              rules={[{ required: true, message: t('signup.slugRequired') }]}
-            >
-              <Input addonAfter={`.${base}`} className="mono" autoComplete="off" spellCheck={false} />
-            </Form.Item>
+            {kind === 'agency' ? (
+              <Form.Item
+                name="agency"
+                label={t('signup.agency.name')}
+                extra={t('signup.agency.nameHelp')}
+                rules={[
+                  { required: true, whitespace: true, message: t('signup.agency.nameRequired') },
+                  { max: 120, message: t('signup.agency.nameRequired') },
+                ]}
+              >
+                <Input prefix={<SolutionOutlined />} placeholder={t('signup.agency.namePlaceholder')} autoComplete="organization" />
+              </Form.Item>
+            ) : (
+              <>
+                <Form.Item name="company" label={t('signup.company')} rules={[{ required: true, whitespace: true, message: t('signup.companyRequired') }]}>
+                  <Input prefix={<ShopOutlined />} placeholder={t('signup.companyPlaceholder')} autoComplete="organization" />
+                </Form.Item>
+                <Form.Item
+                  name="slug"
+                  label={t('signup.slug')}
+                  extra={<SlugHint slug={slug} />}
+                  rules={[{ required: true, message: t('signup.slugRequired') }]}
+                >
+                  <Input addonAfter={`.${base}`} className="mono" autoComplete="off" spellCheck={false} />
+                </Form.Item>
+              </>
+            )}
             {error ? (
               <Alert
                 type="error"
@@ -170,8 +254,8 @@ export function SignupPage() {
                 description={<RequestId error={error} />}
               />
             ) : null}
-            <Button type="primary" htmlType="submit" block loading={signUp.isPending}>
-              {t('signup.submit')}
+            <Button type="primary" htmlType="submit" block loading={pending} data-testid="signup-submit">
+              {kind === 'agency' ? t('signup.agency.submit') : t('signup.submit')}
             </Button>
             <Typography.Paragraph type="secondary" className="signup-terms">
               {t('signup.terms')}
