@@ -137,6 +137,12 @@ func validationError(err error) error {
 			m, z = fmt.Sprintf("field %q must be at least %s", name, fe.Param()), fmt.Sprintf("字段 %q 至少为 %s", name, fe.Param())
 		case "max", "lte":
 			m, z = fmt.Sprintf("field %q must be at most %s", name, fe.Param()), fmt.Sprintf("字段 %q 最多为 %s", name, fe.Param())
+		case "gt":
+			m, z = fmt.Sprintf("field %q must be greater than %s", name, fe.Param()), fmt.Sprintf("字段 %q 须大于 %s", name, fe.Param())
+		case "lt":
+			m, z = fmt.Sprintf("field %q must be less than %s", name, fe.Param()), fmt.Sprintf("字段 %q 须小于 %s", name, fe.Param())
+		case "email":
+			m, z = fmt.Sprintf("field %q must be an email address", name), fmt.Sprintf("字段 %q 须为邮箱地址", name)
 		case "oneof":
 			m, z = fmt.Sprintf("field %q must be one of: %s", name, fe.Param()), fmt.Sprintf("字段 %q 须为以下之一：%s", name, fe.Param())
 		default:
