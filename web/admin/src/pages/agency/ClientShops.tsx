@@ -18,7 +18,7 @@ export function ClientShops({ agencyId, admin }: { agencyId: number; admin: bool
   return (
     <Card
       title={t('agencyHome.clients.title')}
-      extra={clients.data && clients.data.length > 0 ? <Typography.Text type="secondary">{t('agencyHome.clients.count', { count: clients.data.length })}</Typography.Text> : null}
+      extra={clients.data && clients.data.length > 0 ? <Typography.Text type="secondary">{clients.data.length === 1 ? t('agencyHome.clients.countOne') : t('agencyHome.clients.count', { count: clients.data.length })}</Typography.Text> : null}
       data-testid="agency-clients"
     >
       <QueryState
