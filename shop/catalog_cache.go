@@ -69,7 +69,7 @@ const (
 	defaultCacheBytes = 1024 << 20            // MINISHOP_CATALOG_CACHE_MB
 	maxEntryBytes     = 2 << 20               // larger responses are served, not kept
 	cacheShards       = 16
-	entryOverhead     = 200 // bytes of bookkeeping per entry, for the budget
+	entryOverhead     = 200                    // bytes of bookkeeping per entry, for the budget
 	redisTimeout      = 500 * time.Millisecond // a read of versions not answered by then fails…
 	stallBackoff      = time.Second            // …and for this long reads do not wait for Redis at all
 )

@@ -17,7 +17,7 @@ import (
 // view is a storefront response as a client keeps it.
 type view struct {
 	etag string
-	item *shop.ListItem  // the product in the list (list reads)
+	item *shop.ListItem   // the product in the list (list reads)
 	prod shop.ProductView // detail reads
 }
 

@@ -10,6 +10,12 @@
 //	go run ./bench/cmd/storefront -tenants 10000 -products 100 -duration 10s
 //
 // make bench runs it at 10 and 10,000 tenants (bench/run.sh).
+//
+// With -orders R it also measures a mixed run: reads while R orders a second
+// move stock on the -hot busiest shops (orders.go), printing the cache hit
+// ratio; -mixed-only skips the other runs:
+//
+//	go run ./bench/cmd/storefront -tenants 100 -products 100 -dist zipf -orders 5 -mixed-only -duration 20s
 package main
 
 import (
@@ -53,6 +59,9 @@ type options struct {
 	gzip              bool
 	keep, logRequests bool
 	cpuProfile        string
+	orders            float64 // orders a second during the mixed run (0: no mixed run)
+	hot               int     // shops that take the orders
+	mixedOnly         bool
 }
 
 func main() {
@@ -70,10 +79,13 @@ func main() {
 	flag.BoolVar(&o.gzip, "gzip", true, "send Accept-Encoding: gzip, as a Mini Program does (the ceiling then serves the same compressed bytes)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the database afterwards")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured runs of the real server (load generator included) to this file")
+	flag.Float64Var(&o.orders, "orders", 0, "orders a second moving stock on the hot shops during a mixed read run (0: no mixed run)")
+	flag.IntVar(&o.hot, "hot", 10, "how many of the first (with -dist zipf, the most read) shops take the orders")
+	flag.BoolVar(&o.mixedOnly, "mixed-only", false, "run only the mixed run (needs -orders)")
 	flag.BoolVar(&o.logRequests, "log", false, "write the server's access log to stderr (default: formatted and discarded)")
 	flag.Parse()
 	if o.tenants < 1 || o.products < 1 || o.concurrency < 1 || (o.dist != "uniform" && o.dist != "zipf") ||
-		(o.prewarm != "auto" && o.prewarm != "lists" && o.prewarm != "all") {
+		(o.prewarm != "auto" && o.prewarm != "lists" && o.prewarm != "all") || o.orders < 0 || o.hot < 1 || (o.mixedOnly && o.orders == 0) {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -218,7 +230,11 @@ func run(ctx context.Context, o options) error {
 
 	fmt.Printf("%-22s %10s %9s %9s %9s %10s %14s %9s\n", "", "req/s", "p50", "p99", "max", "vs ceiling", "p99 @ 50% peak", "cache hit")
 	var ceiling float64
-	for _, tg := range []target{ceilList, list, ceilDetail, detail} {
+	runs := []target{ceilList, list, ceilDetail, detail}
+	if o.mixedOnly {
+		runs = nil
+	}
+	for _, tg := range runs {
 		isCeiling := strings.HasPrefix(tg.name, "ceiling")
 		_ = load(ctx, client, tg, o.concurrency, o.warmup, 0, false)
 		before := a.Shop.CatalogCacheStats()
@@ -250,6 +266,12 @@ func run(ctx context.Context, o options) error {
 		}
 		fmt.Printf("%-22s %10.0f %9s %9s %9s %10s %14s %9s\n", tg.name, peak.rate(), ms(peak.lat.quantile(0.5)), ms(peak.lat.quantile(0.99)),
 			ms(peak.lat.max), vs, fmt.Sprintf("%s @ %.0f/s", ms(half.lat.quantile(0.99)), half.rate()), hit)
+	}
+	if o.orders > 0 {
+		tg := mixedTarget(appURL, enc, pick, host, o)
+		if err := mixedRun(ctx, a, tg, o, pick, func(d time.Duration) result { return load(ctx, client, tg, o.concurrency, d, 0, true) }); err != nil {
+			return err
+		}
 	}
 	fmt.Println()
 	return nil
@@ -396,7 +418,7 @@ func forgetVersions(rdb *redis.Client, tenants int) {
 	ctx := context.Background()
 	p := rdb.Pipeline()
 	for t := 1; t <= tenants; t++ {
-		p.Del(ctx, "minishop:catalog:v:"+strconv.Itoa(t))
+		p.Del(ctx, "minishop:catalog:v:"+strconv.Itoa(t), "minishop:catalog:h:"+strconv.Itoa(t))
 		if t%1000 == 0 {
 			_, _ = p.Exec(ctx)
 		}
