@@ -142,7 +142,7 @@ func (s *Tasks) Failed(ctx context.Context, state string, before int64, limit in
 		}
 		page.Tasks = append(page.Tasks, taskOf(&fs[i]))
 	}
-	return page, nil
+	return localizedTasks(ctx, page), nil
 }
 
 // Retry runs failed task id of the shop in ctx again, if allow grants the
