@@ -20,6 +20,7 @@ import (
 
 	"github.com/minishop/minishop/internal/db"
 	"github.com/minishop/minishop/internal/errs"
+	"github.com/minishop/minishop/internal/httpx"
 	"github.com/minishop/minishop/internal/outbox"
 	"github.com/minishop/minishop/internal/scope"
 	"github.com/minishop/minishop/tenant"
@@ -291,6 +292,9 @@ func (s *Service) loadImport(ctx context.Context, id int64) (*Import, error) {
 	j := &Import{ID: r.ID, Status: r.Status, Format: r.Format, Filename: r.Filename, Size: r.Size, RowsTotal: r.RowsTotal, RowsDone: r.RowsDone,
 		ErrorCount: r.ErrorCount, CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, fileHash: r.FileHash}
 	_ = json.Unmarshal([]byte(r.Errors), &j.errorsAll)
+	for i := range j.errorsAll { // stored in English; shown in the client's language
+		j.errorsAll[i].Message = httpx.Localize(ctx, j.errorsAll[i].Message)
+	}
 	_ = json.Unmarshal([]byte(r.Summary), &j.Summary)
 	j.Errors = j.errorsAll
 	if len(j.Errors) > 100 {
