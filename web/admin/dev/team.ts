@@ -84,7 +84,21 @@ export function teamFixture(method: string, path: string, query: URLSearchParams
   }
   if (path === '/session/totp' && method === 'DELETE') return body.password === 'wrong' ? err(400, 'invalid_password', 'the password is not correct') : { status: 204 };
 
-  // The agency side.
+  // The agency side: its client shops and invitations (answered from what the shops approved).
+  const ah = /^\/agencies\/(\d+)\/(clients|invitations)(?:\/(\d+))?$/.exec(path);
+  if (ah) {
+    const id = Number(ah[1]);
+    if (ah[2] === 'clients') {
+      const clients = [...shops.values()].flatMap((s) => s.access).filter((a) => a.agency_id === id && a.status === 'approved').map((a, i) => ({
+        slug: a.tenant_slug, name: a.tenant_name, status: 'active', mode: i % 2 ? 'live' : 'test', role: a.role, storefront_host: `${a.tenant_slug}.localhost`,
+        logo_url: null, logo_image: null, products_published: 12 + i, orders_today: a.role === 'catalog_manager' ? null : 3 + i, approved_at: a.decided_at,
+      }));
+      return { status: 200, body: { clients } };
+    }
+    if (method === 'GET') return { status: 200, body: { invitations: [{ id: 91, email: 'new.colleague@brightpath.test', role: 'agency_staff', created_at: ago(2), expires_at: ago(-5), accepted_at: null }] } };
+    if (method === 'POST') return { status: 201, body: { id: 92, email: String(body.email ?? ''), role: String(body.role ?? 'agency_staff'), created_at: now(), expires_at: now(), accepted_at: null } };
+    if (method === 'DELETE') return { status: 204 };
+  }
   const am = /^\/agencies\/(\d+)(\/access-requests)?$/.exec(path);
   if (am) {
     const id = Number(am[1]);
