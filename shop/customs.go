@@ -9,10 +9,11 @@ package shop
 // "120" changes nothing). A rejection (100) moves the order to
 // customs_rejected with customs' reason; staff can then re-declare.
 //
-// The document id customs and the agent dedupe on is the order number
-// (out_trade_no); the message guid is derived from it and the attempt
-// number, so a worker that dies after sending and sends again sends the
-// very same message.
+// The document id customs and the agent dedupe on is the customs order
+// number (out_trade_no, or out_trade_no-N for each warehouse of an order
+// shipped from several, see customs_split.go); the message guid is derived
+// from it and the attempt number, so a worker that dies after sending and
+// sends again sends the very same message.
 
 import (
 	"context"
@@ -202,8 +203,9 @@ type customsTask struct {
 }
 
 // QueueCustoms follows an order.paid task: it writes the order's pending
-// declaration and a declare task, once per task id (and once per order:
-// the declaration's key is the order).
+// declarations, one per customs order (see SplitCustoms), and a declare
+// task, once per task id (and once per customs order: a declaration's key
+// is its customs order number).
 func (s *Service) QueueCustoms(ctx context.Context, taskID string, data json.RawMessage) error {
 	var t paidTask
 	if err := json.Unmarshal(data, &t); err != nil || t.OrderID <= 0 || t.OutTradeNo == "" {
@@ -214,10 +216,26 @@ func (s *Service) QueueCustoms(ctx context.Context, taskID string, data json.Raw
 		return err
 	}
 	_, err = outbox.Once(ctx, s.DB, taskID+"/customs", TaskCustomsDeclare, func(tx *gorm.DB) error {
-		res := tx.Exec(`INSERT INTO customs_declarations (tenant_id, order_id, kind, order_no, guid) VALUES (?, ?, 'order', ?, ?)
-			ON CONFLICT DO NOTHING`, tid, t.OrderID, t.OutTradeNo, DeclarationGUID(tid, t.OutTradeNo, 1))
-		if res.Error != nil || res.RowsAffected == 0 {
-			return res.Error
+		o, err := loadOrder(tx, tid, t.OrderID, 0, false)
+		if err != nil {
+			return err
+		}
+		parts, err := SplitCustoms(o)
+		if err != nil {
+			// Declared as one order: the declare task records why it cannot be sent.
+			parts = []CustomsOrder{{OrderNo: t.OutTradeNo}}
+		}
+		added := int64(0)
+		for _, p := range parts {
+			res := tx.Exec(`INSERT INTO customs_declarations (tenant_id, order_id, kind, order_no, guid, warehouse_id) VALUES (?, ?, 'order', ?, ?, ?)
+				ON CONFLICT DO NOTHING`, tid, t.OrderID, p.OrderNo, DeclarationGUID(tid, p.OrderNo, 1), p.WarehouseID)
+			if res.Error != nil {
+				return res.Error
+			}
+			added += res.RowsAffected
+		}
+		if added == 0 {
+			return nil
 		}
 		return outbox.Add(ctx, tx, outbox.Message{Kind: TaskCustomsDeclare, Queue: outbox.QueueCritical, TenantID: tid,
 			Data: customsTask{OrderID: t.OrderID}})
@@ -231,6 +249,7 @@ type declRow struct {
 	OrderID       int64
 	Kind          string
 	OrderNo       string
+	WarehouseID   *int64
 	State         string
 	Attempt       int
 	GUID          string `gorm:"column:guid"`
@@ -243,10 +262,13 @@ type declRow struct {
 	UpdatedAt     time.Time
 }
 
-const declColumns = `order_id, order_no, state, attempt, guid, attempts, last_status, last_info, last_receipt_at, last_error, sent_at, updated_at`
+const declColumns = `order_id, order_no, warehouse_id, state, attempt, guid, attempts, last_status, last_info, last_receipt_at, last_error, sent_at, updated_at`
 
-func loadDecl(tx *gorm.DB, tid, orderID int64, lock bool) (*declRow, error) {
-	q := `SELECT ` + declColumns + ` FROM customs_declarations WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`
+// loadDecls returns the order declarations of an order, one per customs
+// order, in their numbering order.
+func loadDecls(tx *gorm.DB, tid, orderID int64, lock bool) ([]declRow, error) {
+	q := `SELECT ` + declColumns + ` FROM customs_declarations WHERE tenant_id = ? AND order_id = ? AND kind = 'order'
+		ORDER BY length(order_no), order_no`
 	if lock {
 		q += ` FOR UPDATE`
 	}
@@ -254,18 +276,38 @@ func loadDecl(tx *gorm.DB, tid, orderID int64, lock bool) (*declRow, error) {
 	if err := tx.Raw(q, tid, orderID).Scan(&rows).Error; err != nil {
 		return nil, err
 	}
+	for i := range rows {
+		rows[i].Kind = DocOrder
+	}
+	return rows, nil
+}
+
+// loadDecl returns the order declaration of customs order orderNo of an
+// order, or nil.
+func loadDecl(tx *gorm.DB, tid, orderID int64, orderNo string, lock bool) (*declRow, error) {
+	q := `SELECT ` + declColumns + ` FROM customs_declarations WHERE tenant_id = ? AND order_id = ? AND kind = 'order' AND order_no = ?`
+	if lock {
+		q += ` FOR UPDATE`
+	}
+	var rows []declRow
+	if err := tx.Raw(q, tid, orderID, orderNo).Scan(&rows).Error; err != nil {
+		return nil, err
+	}
 	if len(rows) == 0 {
 		return nil, nil
 	}
+	rows[0].Kind = DocOrder
 	return &rows[0], nil
 }
 
-// DeclareOrder handles a customs.declare_order task: it sends the order's
-// pending declaration to the agent, then marks it sent and moves the order
-// to declaring. Nothing happens if the declaration is no longer pending. A
-// message the agent refuses marks the declaration failed with the reason
-// (no retry: the same message would be refused again); an unreachable agent
-// is retried by the queue.
+// DeclareOrder handles a customs.declare_order task: it sends each pending
+// order declaration of the order (one per customs order) to the agent,
+// then marks it sent and moves the order to declaring. Nothing happens for
+// declarations no longer pending. A message the agent refuses marks its
+// declaration failed with the reason (no retry: the same message would be
+// refused again); an unreachable agent is retried by the queue (messages
+// already taken are sent again with the same guid, which the agent
+// dedupes).
 func (s *Service) DeclareOrder(ctx context.Context, taskID string, data json.RawMessage) error {
 	var t customsTask
 	if err := json.Unmarshal(data, &t); err != nil || t.OrderID <= 0 {
@@ -281,77 +323,119 @@ func (s *Service) DeclareOrder(ctx context.Context, taskID string, data json.Raw
 	codes, gw, err := s.customsAgentFor(ctx, tid)
 	if err != nil {
 		// Retried by the queue: settings can be fixed, an agent come back.
-		s.recordDeclError(ctx, tid, t.OrderID, err)
+		s.recordDeclError(ctx, tid, t.OrderID, "", err)
 		return err
 	}
-	var d *declRow
+	var pending []declRow
 	var o *Order
 	err = db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
-		if d, err = loadDecl(tx, tid, t.OrderID, true); err != nil || d == nil || d.State != DeclPending {
+		ds, err := loadDecls(tx, tid, t.OrderID, true)
+		if err != nil {
 			return err
+		}
+		for _, d := range ds {
+			if d.State == DeclPending {
+				pending = append(pending, d)
+			}
+		}
+		if len(pending) == 0 {
+			return nil
 		}
 		if o, err = loadOrder(tx, tid, t.OrderID, 0, false); err != nil {
 			return err
 		}
 		if o.Status == OrderRefunding || o.Status == OrderRefunded {
 			// Refunded before it was declared: customs must not get it.
-			d.State = DeclFailed
+			nos := declNos(pending)
+			pending = nil
 			return tx.Exec(`UPDATE customs_declarations SET state = 'failed', last_error = ?, updated_at = now()
-				WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`, "the order is "+o.Status+"; it was not declared", tid, t.OrderID).Error
+				WHERE tenant_id = ? AND order_id = ? AND kind = 'order' AND order_no IN ?`, "the order is "+o.Status+"; it was not declared", tid, t.OrderID, nos).Error
 		}
-		return tx.Exec(`UPDATE customs_declarations SET attempts = attempts + 1, updated_at = now() WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`,
-			tid, t.OrderID).Error
+		return tx.Exec(`UPDATE customs_declarations SET attempts = attempts + 1, updated_at = now() WHERE tenant_id = ? AND order_id = ? AND kind = 'order'
+			AND order_no IN ?`, tid, t.OrderID, declNos(pending)).Error
 	})
-	if err != nil || d == nil || d.State != DeclPending {
+	if err != nil || len(pending) == 0 {
 		return err
 	}
 	buyer, err := s.OpenOrderBuyer(ctx, t.OrderID)
 	if err != nil {
 		return err
 	}
-	appType := "1"
-	if d.Attempt > 1 {
-		appType = "2"
-	}
-	msg, err := BuildCEB311(o, buyer, codes, d.GUID, appType, time.Now())
-	if err == nil {
-		var b []byte
-		if b, err = msg.Marshal(); err == nil {
-			err = gw.Declare(ctx, b)
+	refused := map[string]error{}
+	for _, d := range pending {
+		appType := "1"
+		if d.Attempt > 1 {
+			appType = "2"
 		}
-	}
-	if err != nil && !errs.Is(err, errs.Invalid) {
-		s.recordDeclError(ctx, tid, t.OrderID, err)
-		return err
-	}
-	sendErr := err
-	_, err = outbox.Once(ctx, s.DB, taskID, TaskCustomsDeclare, func(tx *gorm.DB) error {
-		cur, err := loadDecl(tx, tid, t.OrderID, true)
-		if err != nil || cur == nil || cur.State != DeclPending || cur.Attempt != d.Attempt {
+		sub, _, err := customsOrderOf(o, d.OrderNo)
+		var msg *CEB311Message
+		if err == nil {
+			msg, err = BuildCEB311(sub, buyer, codes, d.GUID, appType, time.Now())
+		} else if errs.Is(err, errs.NotFound) {
+			err = errs.E(errs.Invalid, "customs_order", "the order's lines no longer make customs order "+d.OrderNo)
+		}
+		if err == nil {
+			var b []byte
+			if b, err = msg.Marshal(); err == nil {
+				err = gw.Declare(ctx, b)
+			}
+		}
+		if err != nil && !errs.Is(err, errs.Invalid) {
+			s.recordDeclError(ctx, tid, t.OrderID, d.OrderNo, err)
 			return err
 		}
-		if sendErr != nil {
-			msg := sendErr.Error()
-			if e, ok := sendErr.(*errs.Error); ok {
-				msg = e.Message
-			}
-			if err := tx.Exec(`UPDATE customs_declarations SET state = 'failed', last_error = ?, updated_at = now()
-				WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`, truncRunes(msg, 500), tid, t.OrderID).Error; err != nil {
+		if err != nil {
+			refused[d.OrderNo] = err
+		}
+	}
+	_, err = outbox.Once(ctx, s.DB, taskID, TaskCustomsDeclare, func(tx *gorm.DB) error {
+		for _, d := range pending {
+			cur, err := loadDecl(tx, tid, t.OrderID, d.OrderNo, true)
+			if err != nil {
 				return err
 			}
-			return orderEvent(ctx, tx, tid, t.OrderID, "customs_declaration_refused", "", "", map[string]any{"reason": truncRunes(msg, 500)})
+			if cur == nil || cur.State != DeclPending || cur.Attempt != d.Attempt {
+				continue
+			}
+			if sendErr := refused[d.OrderNo]; sendErr != nil {
+				msg := sendErr.Error()
+				if e, ok := sendErr.(*errs.Error); ok {
+					msg = e.Message
+				}
+				if err := tx.Exec(`UPDATE customs_declarations SET state = 'failed', last_error = ?, updated_at = now()
+					WHERE tenant_id = ? AND order_id = ? AND kind = 'order' AND order_no = ?`, truncRunes(msg, 500), tid, t.OrderID, d.OrderNo).Error; err != nil {
+					return err
+				}
+				if err := orderEvent(ctx, tx, tid, t.OrderID, "customs_declaration_refused", "", "", map[string]any{"order_no": d.OrderNo,
+					"reason": truncRunes(msg, 500)}); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := s.markSent(ctx, tx, tid, t.OrderID, cur); err != nil {
+				return err
+			}
 		}
-		return s.markSent(ctx, tx, tid, t.OrderID, cur)
+		return nil
 	})
 	return err
 }
 
+func declNos(ds []declRow) []string {
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.OrderNo
+	}
+	return out
+}
+
 // markSent records a declaration the agent took: sent, and the order
 // moves to declaring (from paid, or from customs_rejected after a
-// re-declaration).
+// re-declaration, unless a document of another customs order of it is
+// still rejected).
 func (s *Service) markSent(ctx context.Context, tx *gorm.DB, tid, orderID int64, d *declRow) error {
 	if err := tx.Exec(`UPDATE customs_declarations SET state = 'sent', sent_at = now(), last_error = '', updated_at = now()
-		WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`, tid, orderID).Error; err != nil {
+		WHERE tenant_id = ? AND order_id = ? AND kind = 'order' AND order_no = ?`, tid, orderID, d.OrderNo).Error; err != nil {
 		return err
 	}
 	var st []string
@@ -359,21 +443,33 @@ func (s *Service) markSent(ctx context.Context, tx *gorm.DB, tid, orderID int64,
 		return err
 	}
 	data := map[string]any{"order_no": d.OrderNo, "guid": d.GUID, "attempt": d.Attempt}
+	if len(st) == 1 && st[0] == OrderCustomsRejected {
+		var rejected int64
+		if err := tx.Raw(`SELECT count(*) FROM customs_declarations WHERE tenant_id = ? AND order_id = ? AND kind <> 'payment'
+			AND order_no <> ? AND state = 'rejected'`, tid, orderID, d.OrderNo).Scan(&rejected).Error; err != nil {
+			return err
+		}
+		if rejected > 0 {
+			return orderEvent(ctx, tx, tid, orderID, "customs_declared", "", "", data)
+		}
+	}
 	if len(st) == 1 && CanTransition(st[0], OrderDeclaring) {
 		return transition(ctx, tx, tid, orderID, st[0], OrderDeclaring, "customs_declared", data, "")
 	}
 	return orderEvent(ctx, tx, tid, orderID, "customs_declared", "", "", data)
 }
 
-// recordDeclError keeps the last send error for the admin view.
-func (s *Service) recordDeclError(ctx context.Context, tid, orderID int64, cause error) {
+// recordDeclError keeps the last send error of customs order orderNo's
+// declaration (of every pending one of the order for "") for the admin
+// view.
+func (s *Service) recordDeclError(ctx context.Context, tid, orderID int64, orderNo string, cause error) {
 	msg := "the declaration could not be sent; it will be retried"
 	if e, ok := cause.(*errs.Error); ok {
 		msg = e.Message
 	}
 	err := db.InTenant(ctx, s.DB, func(tx *gorm.DB) error {
-		return tx.Exec(`UPDATE customs_declarations SET last_error = ?, updated_at = now() WHERE tenant_id = ? AND order_id = ? AND kind = 'order'`,
-			truncRunes(msg, 500), tid, orderID).Error
+		return tx.Exec(`UPDATE customs_declarations SET last_error = ?, updated_at = now() WHERE tenant_id = ? AND order_id = ? AND kind = 'order'
+			AND (order_no = ? OR (? = '' AND state = 'pending'))`, truncRunes(msg, 500), tid, orderID, orderNo, orderNo).Error
 	})
 	if err != nil {
 		s.Log.WarnContext(ctx, "customs: recording a send error", "order_id", orderID, "err", err)

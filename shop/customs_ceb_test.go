@@ -1,6 +1,8 @@
 package shop_test
 
 import (
+	"fmt"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,6 +106,89 @@ func TestCEB311ValidatesAgainstXSD(t *testing.T) {
 				t.Errorf("%d lines", n)
 			}
 		})
+	}
+	t.Run("split order", func(t *testing.T) { splitCEB311(t, buyer, at) })
+}
+
+// splitCEB311 checks the messages of an order shipped from two warehouses
+// (lines 1 and 3 from one, line 2 from the other), priced by the checkout's
+// own rules with freight and a discount that do not divide evenly: one
+// message per warehouse, numbered as the payment's sub-orders, each valid,
+// with its own lines and amounts, the amounts adding up to the order's.
+func splitCEB311(t *testing.T, buyer *shop.BuyerIdentity, at time.Time) {
+	lines := []shop.OrderLine{customsLine(1, 2, 5000, "REC1"), customsLine(2, 1, 20000, "REC2"), customsLine(3, 3, 333, "REC3")}
+	lines[0].WarehouseID, lines[1].WarehouseID, lines[2].WarehouseID = 11, 12, 11
+	rates := []*big.Rat{big.NewRat(91, 1000), big.NewRat(2306, 10000), big.NewRat(91, 1000)}
+	var pl []shop.PricedLine
+	for i, l := range lines {
+		pl = append(pl, shop.PricedLine{Goods: l.Goods, Rate: rates[i]})
+	}
+	pr := shop.PriceOrder(pl, 1001, 299)
+	for i := range lines {
+		l := &lines[i]
+		l.FreightShare, l.DiscountShare, l.Tax = pr.FreightShares[i], pr.DiscountShares[i], pr.Taxes[i]
+		l.Total = l.Goods + l.FreightShare + l.Tax - l.DiscountShare
+	}
+	o := customsOrder("M0009A", 1001, 299, pr.TaxTotal, lines...)
+	parts, err := shop.SplitCustoms(o)
+	if err != nil || len(parts) != 2 {
+		t.Fatalf("split: %+v %v", parts, err)
+	}
+	want := []struct {
+		no    string
+		lines []shop.OrderLine
+	}{{"M0009A-1", []shop.OrderLine{lines[0], lines[2]}}, {"M0009A-2", []shop.OrderLine{lines[1]}}}
+	var goods, freight, discount, tax, paid int64
+	for i, p := range parts {
+		w := want[i]
+		var g, f, d, x, total int64
+		for _, l := range w.lines {
+			g, f, d, x, total = g+l.Goods, f+l.FreightShare, d+l.DiscountShare, x+l.Tax, total+l.Total
+		}
+		if p.OrderNo != w.no || p.WarehouseID == nil || *p.WarehouseID != w.lines[0].WarehouseID || len(p.LineNos) != len(w.lines) ||
+			p.GoodsValue != g || p.Freight != f || p.Discount != d || p.TaxTotal != x || p.ActuralPaid != total ||
+			p.ActuralPaid != p.GoodsValue+p.Freight+p.TaxTotal-p.Discount {
+			t.Errorf("customs order %d: %+v, want %s with goods %d freight %d discount %d tax %d paid %d", i, p, w.no, g, f, d, x, total)
+		}
+		goods, freight, discount, tax, paid = goods+p.GoodsValue, freight+p.Freight, discount+p.Discount, tax+p.TaxTotal, paid+p.ActuralPaid
+		sub, err := shop.CustomsOrderOf(o, p.OrderNo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := shop.BuildCEB311(sub, buyer, testCodes, shop.DeclarationGUID(1, p.OrderNo, 1), "1", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := m.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validateXSD(t, doc); err != nil {
+			t.Fatalf("schema: %v\n%s", err, doc)
+		}
+		s := string(doc)
+		for _, want := range []string{"<ceb:orderNo>" + w.no + "</ceb:orderNo>", "<ceb:acturalPaid>" + shop.Yuan(total) + "</ceb:acturalPaid>",
+			"<ceb:goodsValue>" + shop.Yuan(g) + "</ceb:goodsValue>", "<ceb:freight>" + shop.Yuan(f) + "</ceb:freight>",
+			"<ceb:discount>" + shop.Yuan(d) + "</ceb:discount>", "<ceb:taxTotal>" + shop.Yuan(x) + "</ceb:taxTotal>",
+			"<ceb:itemNo>" + w.lines[0].ItemRecordNo + "</ceb:itemNo>", "<ceb:payTransactionId>" + o.TransactionID + "</ceb:payTransactionId>"} {
+			if !strings.Contains(s, want) {
+				t.Errorf("missing %s in\n%s", want, s)
+			}
+		}
+		if n := strings.Count(s, "<ceb:OrderList>"); n != len(w.lines) || !strings.Contains(s, fmt.Sprintf("<ceb:gnum>%d</ceb:gnum>", len(w.lines))) {
+			t.Errorf("%s: %d lines", w.no, n)
+		}
+	}
+	if goods != o.GoodsValue || freight != 1001 || discount != 299 || tax != o.TaxTotal || paid != o.ActuralPaid {
+		t.Errorf("the customs orders add up to goods %d freight %d discount %d tax %d paid %d; the order is %+v", goods, freight, discount, tax, paid, o)
+	}
+	if _, err := shop.CustomsOrderOf(o, "M0009A"); err == nil {
+		t.Error("a split order declared under its own number")
+	}
+	// One warehouse: one customs order, the order itself.
+	one := customsOrder("M0010A", 1000, 0, 1265, customsLine(1, 1, 12900, "REC1"))
+	if ps, err := shop.SplitCustoms(one); err != nil || len(ps) != 1 || ps[0].OrderNo != "M0010A" || ps[0].WarehouseID != nil || ps[0].ActuralPaid != one.ActuralPaid {
+		t.Errorf("one warehouse: %+v %v", ps, err)
 	}
 }
 

@@ -5,13 +5,15 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/minishop/minishop/internal/errs"
 	"github.com/minishop/minishop/internal/httpx"
 
 	"github.com/minishop/minishop/tenant"
 )
 
 // registerCustomsAdmin mounts the customs view of an order, its
-// re-declaration and the queue of orders that need a person under
+// re-declaration (of one customs order of a split order with
+// ?order_no=) and the queue of orders that need a person under
 // /tenants/:slug.
 func (h *Handler) registerCustomsAdmin(r tenant.Router) {
 	s := h.S
@@ -41,7 +43,12 @@ func (h *Handler) registerCustomsAdmin(r tenant.Router) {
 		if !ok {
 			return
 		}
-		v, err := s.Redeclare(c.Request.Context(), id)
+		no := c.Query("order_no")
+		if len(no) > 60 || (c.Request.URL.Query().Has("order_no") && no == "") {
+			httpx.Error(c, errs.E(errs.Invalid, "invalid_order_no", "order_no is the number of one of the order's customs orders (at most 60 characters)"))
+			return
+		}
+		v, err := s.Redeclare(c.Request.Context(), id, no)
 		respond(c, http.StatusAccepted, v, err)
 	})
 }

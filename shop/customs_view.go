@@ -70,9 +70,11 @@ type CustomsAttention struct {
 	ActionText string `json:"action_text"`
 }
 
-// CustomsDocument is one of the four documents of an order.
+// CustomsDocument is one of the four documents of an order (of one of
+// its customs orders, named by OrderNo, when the order is split).
 type CustomsDocument struct {
 	Kind        string            `json:"kind"`
+	OrderNo     string            `json:"order_no,omitempty"`
 	State       string            `json:"state"` // a declaration state, or not_started
 	Attempt     int               `json:"attempt"`
 	GUID        string            `json:"guid"`
@@ -95,6 +97,7 @@ type CustomsView struct {
 	OrderStatus string              `json:"order_status"`
 	Order       *CustomsDeclaration `json:"order_declaration"`
 	Documents   []CustomsDocument   `json:"documents"`
+	SubOrders   []CustomsSubOrder   `json:"sub_orders,omitempty"` // only for an order split into customs orders (customs_split_view.go)
 }
 
 // Customs returns the customs view of order orderID of the shop in ctx;
@@ -115,7 +118,7 @@ func (s *Service) Customs(ctx context.Context, orderID int64) (*CustomsView, err
 func loadDocs(tx *gorm.DB, tid int64, orderIDs []int64) ([]declRow, error) {
 	var rows []declRow
 	err := tx.Raw(`SELECT order_id, kind, `+declColumns[len("order_id, "):]+` FROM customs_declarations
-		WHERE tenant_id = ? AND order_id IN ? ORDER BY order_id, kind`, tid, orderIDs).Scan(&rows).Error
+		WHERE tenant_id = ? AND order_id IN ? ORDER BY order_id, kind, length(order_no), order_no`, tid, orderIDs).Scan(&rows).Error
 	return rows, err
 }
 
@@ -131,47 +134,8 @@ func customsView(tx *gorm.DB, tid, orderID int64) (*CustomsView, error) {
 		return nil, errNoOrder
 	}
 	v := &CustomsView{OrderID: orderID, OrderNo: os[0].OutTradeNo, OrderStatus: os[0].Status}
-	rows, err := loadDocs(tx, tid, []int64{orderID})
-	if err != nil {
+	if err := fillCustomsDocs(tx, tid, v); err != nil {
 		return nil, err
-	}
-	var rcs []struct {
-		Kind string
-		CustomsReceipt
-	}
-	if err := tx.Raw(`SELECT kind, guid, return_status, return_time, return_info FROM customs_receipts
-		WHERE tenant_id = ? AND order_id = ? ORDER BY return_time, return_status LIMIT 1000`, tid, orderID).Scan(&rcs).Error; err != nil {
-		return nil, err
-	}
-	byKind := map[string][]CustomsReceipt{}
-	for _, r := range rcs {
-		r.ReturnTime = r.ReturnTime.UTC()
-		byKind[r.Kind] = append(byKind[r.Kind], r.CustomsReceipt)
-	}
-	now := time.Now()
-	for _, kind := range CustomsDocs {
-		doc := CustomsDocument{Kind: kind, State: DocNotStarted, Receipts: []CustomsReceipt{}}
-		for i := range rows {
-			if rows[i].Kind == kind {
-				doc = documentOf(&rows[i], os[0].Status, now)
-				if rc := byKind[kind]; rc != nil {
-					doc.Receipts = rc
-				}
-			}
-		}
-		doc.Attention = doc.Attention.localized(tx.Statement.Context)
-		v.Documents = append(v.Documents, doc)
-		if kind == DocOrder && doc.State != DocNotStarted {
-			d := rows[0]
-			for _, r := range rows {
-				if r.Kind == DocOrder {
-					d = r
-				}
-			}
-			v.Order = &CustomsDeclaration{Kind: DocOrder, OrderNo: d.OrderNo, State: d.State, Attempt: d.Attempt, GUID: d.GUID,
-				Sends: d.Attempts, LastStatus: d.LastStatus, LastInfo: d.LastInfo, LastReceiptAt: utcPtr(d.LastReceiptAt),
-				LastError: d.LastError, SentAt: utcPtr(d.SentAt), UpdatedAt: d.UpdatedAt.UTC(), Receipts: doc.Receipts}
-		}
 	}
 	return v, nil
 }
@@ -302,6 +266,7 @@ func attentionOf(d *declRow, now time.Time) *CustomsAttention {
 // CustomsQueueDoc is a document of a queued order that needs a person.
 type CustomsQueueDoc struct {
 	Kind        string       `json:"kind"`
+	OrderNo     string       `json:"order_no,omitempty"` // the customs order, when the order is split
 	State       string       `json:"state"`
 	Since       time.Time    `json:"since"`
 	LastReceipt *LastReceipt `json:"last_receipt"`
@@ -389,8 +354,12 @@ func (s *Service) CustomsQueue(ctx context.Context, cursor string, limit int) ([
 					if doc.Attention == nil {
 						continue
 					}
-					it.Documents = append(it.Documents, CustomsQueueDoc{Kind: kind, State: d.State, Since: d.UpdatedAt.UTC(),
-						LastReceipt: doc.LastReceipt, LastError: d.LastError, CustomsAttention: *doc.Attention.localized(ctx)})
+					qd := CustomsQueueDoc{Kind: kind, State: d.State, Since: d.UpdatedAt.UTC(),
+						LastReceipt: doc.LastReceipt, LastError: d.LastError, CustomsAttention: *doc.Attention.localized(ctx)}
+					if d.OrderNo != o.OutTradeNo {
+						qd.OrderNo = d.OrderNo
+					}
+					it.Documents = append(it.Documents, qd)
 				}
 			}
 			out = append(out, it)

@@ -192,8 +192,14 @@ func newFlow(t *testing.T, e *testenv.Env, slug string) *flow {
 // order and WeChat Pay's transaction id.
 func (f *flow) buy(t *testing.T, qty int, notify map[string]any) (shop.Order, string) {
 	t.Helper()
+	return f.buyLines(t, []map[string]int64{{"sku_id": f.sku, "quantity": int64(qty)}}, notify)
+}
+
+// buyLines is buy with the order's lines.
+func (f *flow) buyLines(t *testing.T, lines []map[string]int64, notify map[string]any) (shop.Order, string) {
+	t.Helper()
 	f.orders++
-	r := f.buyer(t, "POST", "/api/v1/orders", map[string]any{"lines": []map[string]int64{{"sku_id": f.sku, "quantity": int64(qty)}},
+	r := f.buyer(t, "POST", "/api/v1/orders", map[string]any{"lines": lines,
 		"address_id": f.addr, "identity_id": f.ident}, "Idempotency-Key", fmt.Sprintf("flow-%d", f.orders))
 	if r.Status != 201 {
 		t.Fatalf("order: %d %s", r.Status, r.Body)
@@ -418,5 +424,84 @@ func TestFullFlow(t *testing.T) {
 	if len(q.Orders) != 1 || q.Orders[0].OrderID != rej.ID || len(q.Orders[0].Documents) != 1 ||
 		q.Orders[0].Documents[0].Action != "ask_buyer_or_refund" || !strings.Contains(q.Orders[0].Documents[0].Reason, "not the payer") {
 		t.Fatalf("customs queue: %+v", q)
+	}
+}
+
+// An order shipped from two warehouses, through the real worker: two
+// customs orders, each declared, answered and compared with its payment
+// sub-order by the sandbox's customs; one rejected makes the order
+// customs_rejected while the other stays accepted; declared again alone,
+// it is accepted and the order is declared, then ships.
+func TestSplitOrderFlow(t *testing.T) {
+	e := flowEnv(t)
+	f := newFlow(t, e, "nordic-split")
+	var serum int64
+	f.sql(t, func(tx *gorm.DB) error {
+		var wid int64
+		if err := tx.Raw(`INSERT INTO skus (tenant_id, product_id, code, option_values, price, tax_category, hs_code, origin_country, gname, gmodel,
+			unit, legal_unit1, legal_qty1, net_weight_g, gross_weight_g, item_record_no, positive_list)
+			SELECT tenant_id, product_id, 'NC-30', '["30ml"]', 8900, 'premium_cosmetics', hs_code, origin_country, gname, gmodel,
+			unit, legal_unit1, legal_qty1, net_weight_g, gross_weight_g, 'REC0002', true FROM skus WHERE tenant_id = ? AND id = ? RETURNING id`,
+			f.t.ID, f.sku).Scan(&serum).Error; err != nil {
+			return err
+		}
+		if err := tx.Raw(`INSERT INTO warehouses (tenant_id, code, name, kind) VALUES (?, 'NB1', 'Ningbo bonded', 'bonded') RETURNING id`, f.t.ID).
+			Scan(&wid).Error; err != nil {
+			return err
+		}
+		return tx.Exec(`INSERT INTO stock_levels (tenant_id, sku_id, warehouse_id, on_hand) VALUES (?, ?, ?, 100)`, f.t.ID, serum, wid).Error
+	})
+	if r := f.admin(t, "POST", "/shipping-templates", map[string]any{"name": "Standard", "kind": "flat", "rule": map[string]int64{"fee": 1001}}); r.Status != 201 {
+		t.Fatalf("template: %d %s", r.Status, r.Body)
+	}
+	e.StartWorker(t)
+	lines := []map[string]int64{{"sku_id": f.sku, "quantity": 1}, {"sku_id": serum, "quantity": 3}}
+
+	o, _ := f.buyLines(t, lines, nil)
+	f.waitStatus(t, o.ID, shop.OrderDeclared)
+	v := f.customs(t, o.ID)
+	all := "order=accepted payment=accepted waybill=accepted inventory=accepted"
+	if len(v.SubOrders) != 2 || states(v) != all {
+		t.Fatalf("split order declared: %s %+v", states(v), v.SubOrders)
+	}
+	var paid int64
+	for i, sub := range v.SubOrders {
+		paid += sub.ActuralPaid
+		if sub.OrderNo != fmt.Sprintf("%s-%d", o.OutTradeNo, i+1) || states(shop.CustomsView{Documents: sub.Documents}) != all ||
+			sub.Documents[3].LastReceipt == nil || sub.Documents[3].LastReceipt.Status != shop.InvtReleased {
+			t.Errorf("customs order %d: %+v", i, sub)
+		}
+	}
+	if paid != o.ActuralPaid {
+		t.Errorf("customs orders pay %d, the order %d", paid, o.ActuralPaid)
+	}
+
+	// Customs rejects the second customs order's order declaration only.
+	rej, _ := f.buyLines(t, lines, nil)
+	second := rej.OutTradeNo + "-2"
+	f.sandbox(t, "/sandbox/v1/customs/faults", map[string]any{"order_no": second, "return_info": "订购人身份信息校验不通过"})
+	f.waitStatus(t, rej.ID, shop.OrderCustomsRejected)
+	testenv.Eventually(t, 60*time.Second, "the other customs order through", func() bool {
+		v = f.customs(t, rej.ID)
+		if states(shop.CustomsView{Documents: v.SubOrders[0].Documents}) == all {
+			return true
+		}
+		f.poll(t)
+		time.Sleep(150 * time.Millisecond)
+		return false
+	})
+	if d := v.SubOrders[1].Documents[0]; d.State != shop.DeclRejected || d.Attention == nil || d.Attention.Action != "fix_identity" || f.status(t, rej.ID) != shop.OrderCustomsRejected {
+		t.Fatalf("rejected customs order: %+v %+v", d, d.Attention)
+	}
+	if r := f.admin(t, "POST", fmt.Sprintf("/orders/%d/customs/redeclare?order_no=%s", rej.ID, second), nil); r.Status != 202 {
+		t.Fatalf("redeclare: %d %s", r.Status, r.Body)
+	}
+	f.waitStatus(t, rej.ID, shop.OrderDeclared)
+	v = f.customs(t, rej.ID)
+	if states(v) != all || v.SubOrders[0].Documents[0].Attempt != 1 || v.SubOrders[1].Documents[0].Attempt != 2 {
+		t.Errorf("declared again: %s %+v", states(v), v.SubOrders)
+	}
+	if r := f.admin(t, "POST", fmt.Sprintf("/orders/%d/shipments", rej.ID), map[string]any{"carrier": "yuantong", "tracking_no": "YT9000000002"}); r.Status != 201 {
+		t.Fatalf("ship: %d %s", r.Status, r.Body)
 	}
 }

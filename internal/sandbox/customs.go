@@ -29,6 +29,18 @@ package sandbox
 // 3, 120 at step 4 and 800 (released) at step 5. Their message guids are
 // derived from the order declaration's, so each re-declaration of the order
 // brings new ones.
+//
+// Orders split into customs orders (one per warehouse, orderNo =
+// out_trade_no-N, the sub_order_no of their payment declaration) are
+// declared, answered and faulted each under its own number: a fault for
+// one customs order leaves the others alone. Before releasing an inventory
+// list the agent plays customs' 三单 comparison against the sandbox's
+// WeChat Pay: when the payment (payTransactionId) was declared there, the
+// declaration of the same number (sub_order_no, or out_trade_no when not
+// split) must exist and its order_fee equal the order's acturalPaid, else
+// the inventory list is rejected (100, "三单对碰失败: …"); the release
+// waits until that payment declaration succeeded. The verdict is
+// taken once per message.
 
 import (
 	"bytes"
@@ -49,6 +61,7 @@ const customsDefaultStep = time.Second
 
 type customsState struct {
 	now   func() time.Time
+	pays  func(txn string) (payDecls, bool) // the sandbox WeChat Pay's customs declarations of a payment
 	mu    sync.Mutex
 	step  time.Duration
 	decls map[string][]*customsDecl      // ebcCode+" "+orderNo -> declarations, oldest first
@@ -65,13 +78,18 @@ type docFault struct {
 
 type customsDecl struct {
 	guid, ebpCode, ebcCode, orderNo string
+	txn                             string // payTransactionId
+	paid                            int64  // acturalPaid, fen
 	at                              time.Time
 	step                            time.Duration
 	fault                           map[string]docFault
+	compared                        bool   // the 三单 comparison was made
+	mismatch                        string // and why it failed ("" when it passed)
 }
 
 func (s *Server) mountCustoms(mux *http.ServeMux, control map[string]http.HandlerFunc) {
-	c := &customsState{now: s.now, step: customsDefaultStep, decls: map[string][]*customsDecl{}, fault: map[string]map[string]docFault{}}
+	c := &customsState{now: s.now, step: customsDefaultStep, decls: map[string][]*customsDecl{}, fault: map[string]map[string]docFault{},
+		pays: s.payDeclsOf(control["/sandbox/v1/pay/customs-declarations"])}
 	mux.HandleFunc("POST /customs-agent/v1/ceb311", c.declare)
 	mux.HandleFunc("GET /customs-agent/v1/ceb312", c.receipts)
 	mux.HandleFunc("GET /customs-agent/v1/ceb512", c.waybillReceipts)
@@ -105,6 +123,7 @@ type ceb311In struct {
 			BuyerTelephone     string `xml:"buyerTelephone"`
 			BuyerIDType        string `xml:"buyerIdType"`
 			BuyerIDNumber      string `xml:"buyerIdNumber"`
+			PayTransactionID   string `xml:"payTransactionId"`
 			Consignee          string `xml:"consignee"`
 			ConsigneeTelephone string `xml:"consigneeTelephone"`
 			ConsigneeAddress   string `xml:"consigneeAddress"`
@@ -236,8 +255,9 @@ func (c *customsState) declare(w http.ResponseWriter, r *http.Request) {
 			dup = true
 			continue
 		}
-		d := &customsDecl{guid: h.GUID, ebpCode: h.EBPCode, ebcCode: h.EBCCode, orderNo: h.OrderNo, at: c.now(), step: c.step,
-			fault: c.fault[h.OrderNo]}
+		paid, _ := customsFen(h.ActuralPaid)
+		d := &customsDecl{guid: h.GUID, ebpCode: h.EBPCode, ebcCode: h.EBCCode, orderNo: h.OrderNo, txn: h.PayTransactionID, paid: paid,
+			at: c.now(), step: c.step, fault: c.fault[h.OrderNo]}
 		delete(c.fault, h.OrderNo)
 		c.decls[key] = append(list, d)
 	}
@@ -308,9 +328,17 @@ func (c *customsState) due(ebc, no, doc string, now time.Time) []agentReturn {
 		case "inventory":
 			add(3, 2, "新增申报成功["+guid+"]")
 			add(4, 120, "清单入库成功")
-			if faulty {
+			if d.at.Add(5 * d.step).After(now) {
+				continue
+			}
+			mismatch, wait := c.compare(d)
+			switch {
+			case wait:
+			case faulty:
 				add(5, f.status, "清单: "+f.info)
-			} else {
+			case mismatch != "":
+				add(5, 100, "三单对碰失败: "+mismatch)
+			default:
 				add(5, 800, "放行")
 			}
 		}

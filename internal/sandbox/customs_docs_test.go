@@ -190,3 +190,40 @@ func TestCustomsAgentDocumentFaults(t *testing.T) {
 		t.Errorf("no ebcCode: %v %v", err, resp)
 	}
 }
+
+// An order split into customs orders (out_trade_no-1, -2) is declared,
+// answered and faulted per customs order: a fault for -2's inventory list
+// leaves -1's documents alone, and the order's own number has nothing.
+func TestCustomsAgentSplitOrderFaults(t *testing.T) {
+	srv, clock := customsServer(t)
+	const base = "order20160321116421002"
+	sub := func(n, guid string) func(string) string {
+		return func(s string) string {
+			s = strings.ReplaceAll(s, "<ceb:orderNo>"+base+"</ceb:orderNo>", "<ceb:orderNo>"+base+"-"+n+"</ceb:orderNo>")
+			return strings.ReplaceAll(s, "4CDE1CFD-EDED-46B1-946C-B8022E42FC94", guid)
+		}
+	}
+	if st := agentFault(t, srv, `{"order_no":"`+base+`-2","document":"inventory","return_info":"商品备案信息不存在","step_ms":0}`); st != 200 {
+		t.Fatalf("fault: %d", st)
+	}
+	for n, guid := range map[string]string{"1": "4CDE1CFD-EDED-46B1-946C-B8022E42FC81", "2": "4CDE1CFD-EDED-46B1-946C-B8022E42FC82"} {
+		if st, body := post311(t, srv, sample311(t, sub(n, guid))); st != 200 {
+			t.Fatalf("declare -%s: %d %s", n, st, body)
+		}
+	}
+	clock.Advance(time.Millisecond)
+	for _, c := range []struct {
+		no        string
+		inventory []int
+	}{{base + "-1", []int{2, 120, 800}}, {base + "-2", []int{2, 120, 100}}} {
+		if o, _ := getDoc(t, srv, "ceb312", c.no); !agentSame(o, []int{2, 3, 120}) {
+			t.Errorf("order %s: %v", c.no, o)
+		}
+		if iv, _ := getDoc(t, srv, "ceb622", c.no); !agentSame(iv, c.inventory) {
+			t.Errorf("inventory %s: %v, want %v", c.no, iv, c.inventory)
+		}
+	}
+	if o, _ := getDoc(t, srv, "ceb312", base); len(o) != 0 {
+		t.Errorf("the order's own number: %v", o)
+	}
+}
