@@ -15,9 +15,12 @@
 // GET /tenants/broken-shop answers 500, to see the error state.
 // Team, audit log, home counters, account and agency screens: dev/team.ts
 // (TOTP code 123456; reset token "expired" shows the dead-link page).
+// Orders, customs, failed tasks, reconciliation and logistics: dev/ops.ts
+// (texts in the console's language, as the server writes them).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { Plugin } from 'vite';
+import { opsFixture } from './ops.ts';
 import { resetFixture, teamFixture } from './team.ts';
 
 type Mode = 'test' | 'live';
@@ -200,6 +203,8 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     const body = req.method === 'GET' || (req.method === 'DELETE' && !path.includes('/session/totp')) ? {} : await readJSON(req);
     const r = teamFixture(req.method ?? 'GET', path, url.searchParams, body, email, Object.keys(sessionBody(email).permissions));
     if (r) return send(res, r.status, r.body);
+    const o = opsFixture(req.method ?? 'GET', path, url.searchParams, body, req.headers['accept-language']);
+    if (o) return send(res, o.status, o.body, { 'Content-Language': req.headers['accept-language']?.startsWith('zh') ? 'zh-CN' : 'en' });
   }
 
   const m = /^\/tenants\/([a-z0-9-]+)$/.exec(path);
