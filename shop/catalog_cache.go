@@ -523,22 +523,28 @@ type lruEntry struct {
 
 func (e *lruEntry) size() int64 { return e.r.size() + int64(len(e.key)+len(e.version)) }
 
+// live returns key's entry unless it expired (then it drops it). s.mu is held.
+func (s *lruShard) live(key string) (*list.Element, *lruEntry) {
+	el, ok := s.m[key]
+	if !ok {
+		return nil, nil
+	}
+	e := el.Value.(*lruEntry)
+	if time.Now().UnixNano() > e.expires {
+		s.remove(el)
+		return nil, nil
+	}
+	return el, e
+}
+
 // get returns the entry of key if it was rendered under version, and notes
 // that Redis confirmed that version at the time at.
 func (s *lruShard) get(key, version string, at time.Time) (*rendered, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	el, ok := s.m[key]
-	if !ok {
+	el, e := s.live(key)
+	if e == nil || e.version != version { // rendered under an older (or, briefly, a newer) version
 		return nil, false
-	}
-	e := el.Value.(*lruEntry)
-	if time.Now().UnixNano() > e.expires {
-		s.remove(el)
-		return nil, false
-	}
-	if e.version != version {
-		return nil, false // rendered under an older (or, briefly, a newer) version
 	}
 	e.confirmed = max(e.confirmed, at.UnixNano())
 	s.ll.MoveToFront(el)
@@ -550,12 +556,8 @@ func (s *lruShard) get(key, version string, at time.Time) (*rendered, bool) {
 func (s *lruShard) recent(key string, since time.Time) (*rendered, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	el, ok := s.m[key]
-	if !ok {
-		return nil, false
-	}
-	e := el.Value.(*lruEntry)
-	if e.confirmed < since.UnixNano() || time.Now().UnixNano() > e.expires {
+	el, e := s.live(key)
+	if e == nil || e.confirmed < since.UnixNano() {
 		return nil, false
 	}
 	s.ll.MoveToFront(el)
@@ -596,14 +598,6 @@ func (s *lruShard) remove(el *list.Element) {
 	s.ll.Remove(el)
 	delete(s.m, e.key)
 	s.bytes -= e.size()
-}
-
-func (s *lruShard) purge() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.ll.Init()
-	s.m = nil
-	s.bytes = 0
 }
 
 func (s *lruShard) setLimit(n int64) {
