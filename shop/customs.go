@@ -368,11 +368,17 @@ func (s *Service) DeclareOrder(ctx context.Context, taskID string, data json.Raw
 			appType = "2"
 		}
 		sub, _, err := customsOrderOf(o, d.OrderNo)
+		switch {
+		case err != nil && d.OrderNo == o.OutTradeNo:
+			// Queued as one customs order (before orders were split, or
+			// lines that do not split): declared whole, as then.
+			sub, err = o, nil
+		case errs.Is(err, errs.NotFound):
+			err = errs.E(errs.Invalid, "customs_order", "the order's lines no longer make customs order "+d.OrderNo)
+		}
 		var msg *CEB311Message
 		if err == nil {
 			msg, err = BuildCEB311(sub, buyer, codes, d.GUID, appType, time.Now())
-		} else if errs.Is(err, errs.NotFound) {
-			err = errs.E(errs.Invalid, "customs_order", "the order's lines no longer make customs order "+d.OrderNo)
 		}
 		if err == nil {
 			var b []byte

@@ -83,18 +83,7 @@ func TestCEB311ValidatesAgainstXSD(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			guid := shop.DeclarationGUID(1, c.o.OutTradeNo, 1)
-			m, err := shop.BuildCEB311(c.o, buyer, testCodes, guid, "1", at)
-			if err != nil {
-				t.Fatal(err)
-			}
-			doc, err := m.Marshal()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := validateXSD(t, doc); err != nil {
-				t.Fatalf("schema: %v\n%s", err, doc)
-			}
-			s := string(doc)
+			s := validCEB311(t, c.o, buyer, guid, at)
 			for _, want := range []string{"<ceb:acturalPaid>" + c.paid + "</ceb:acturalPaid>", "<ceb:buyerIdNumber>11010519491231002X</ceb:buyerIdNumber>",
 				"<ceb:orderNo>" + c.o.OutTradeNo + "</ceb:orderNo>", "<ceb:appTime>20261130160000</ceb:appTime>", `guid="` + guid + `"`,
 				"<ceb:payCode>4403169D3W</ceb:payCode>", "<ceb:consigneeDistrict>310104</ceb:consigneeDistrict>"} {
@@ -108,6 +97,23 @@ func TestCEB311ValidatesAgainstXSD(t *testing.T) {
 		})
 	}
 	t.Run("split order", func(t *testing.T) { splitCEB311(t, buyer, at) })
+}
+
+// validCEB311 builds the declaration of o and checks it against the XSD.
+func validCEB311(t *testing.T, o *shop.Order, buyer *shop.BuyerIdentity, guid string, at time.Time) string {
+	t.Helper()
+	m, err := shop.BuildCEB311(o, buyer, testCodes, guid, "1", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validateXSD(t, doc); err != nil {
+		t.Fatalf("schema: %v\n%s", err, doc)
+	}
+	return string(doc)
 }
 
 // splitCEB311 checks the messages of an order shipped from two warehouses
@@ -155,18 +161,7 @@ func splitCEB311(t *testing.T, buyer *shop.BuyerIdentity, at time.Time) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, err := shop.BuildCEB311(sub, buyer, testCodes, shop.DeclarationGUID(1, p.OrderNo, 1), "1", at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		doc, err := m.Marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := validateXSD(t, doc); err != nil {
-			t.Fatalf("schema: %v\n%s", err, doc)
-		}
-		s := string(doc)
+		s := validCEB311(t, sub, buyer, shop.DeclarationGUID(1, p.OrderNo, 1), at)
 		for _, want := range []string{"<ceb:orderNo>" + w.no + "</ceb:orderNo>", "<ceb:acturalPaid>" + shop.Yuan(total) + "</ceb:acturalPaid>",
 			"<ceb:goodsValue>" + shop.Yuan(g) + "</ceb:goodsValue>", "<ceb:freight>" + shop.Yuan(f) + "</ceb:freight>",
 			"<ceb:discount>" + shop.Yuan(d) + "</ceb:discount>", "<ceb:taxTotal>" + shop.Yuan(x) + "</ceb:taxTotal>",
