@@ -93,24 +93,12 @@ func (a *Accounts) signupThrottle(ctx context.Context, ip string) error {
 // leaves nothing behind. A taken email or slug is a conflict (email_taken,
 // slug_taken); bad input is invalid with details.field naming the field.
 func SignUp(ctx context.Context, accounts *Accounts, tenants *Service, authz *Authorizer, in SignupInput, ip string) (*User, *Tenant, error) {
-	email, name, err := signupPerson(in.Email, in.Password, in.Name)
-	if err != nil {
-		return nil, nil, err
-	}
-	company, slug, err := shopInput(in.Company, in.Slug)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := accounts.signupThrottle(ctx, ip); err != nil {
-		return nil, nil, err
-	}
-	var u *User
+	var company, slug string
 	var t *Tenant
-	err = accounts.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		if u, err = accounts.signupUser(ctx, tx, email, name, in.Password); err != nil {
-			return err
-		}
+	u, err := accounts.signUp(ctx, in.Email, in.Password, in.Name, ip, func() (err error) {
+		company, slug, err = shopInput(in.Company, in.Slug)
+		return err
+	}, func(tx *gorm.DB, u *User) (err error) {
 		t, err = createOwnedShop(ctx, tx, tenants, u.ID, company, slug, ip, "signup")
 		return err
 	})
@@ -120,6 +108,35 @@ func SignUp(ctx context.Context, accounts *Accounts, tenants *Service, authz *Au
 	tenants.resolver.Changed(ctx, slugKey(t.Slug))
 	authz.Changed(ctx, UserSubject(u.ID), t.ID)
 	return u, t, nil
+}
+
+// signUp is what every sign-up does: it validates the person, then the
+// rest of the input (check), counts the attempt against the throttle, and
+// creates the user and what add writes in one transaction, so a refusal or
+// a failure leaves nothing behind.
+func (a *Accounts) signUp(ctx context.Context, email, password, name, ip string, check func() error, add func(tx *gorm.DB, u *User) error) (*User, error) {
+	email, name, err := signupPerson(email, password, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := check(); err != nil {
+		return nil, err
+	}
+	if err := a.signupThrottle(ctx, ip); err != nil {
+		return nil, err
+	}
+	var u *User
+	err = a.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		if u, err = a.signupUser(ctx, tx, email, name, password); err != nil {
+			return err
+		}
+		return add(tx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // signupPerson validates the person of a sign-up (brand or agency) and

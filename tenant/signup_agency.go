@@ -31,25 +31,13 @@ type ShopInput struct {
 // the conflicts are a brand sign-up's (email_taken); a bad agency name is
 // invalid_agency with details.field "agency".
 func SignUpAgency(ctx context.Context, accounts *Accounts, in AgencySignupInput, ip string) (*User, *Agency, error) {
-	email, name, err := signupPerson(in.Email, in.Password, in.Name)
-	if err != nil {
-		return nil, nil, err
-	}
-	agency, err := agencyName(in.Agency, "agency")
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := accounts.signupThrottle(ctx, ip); err != nil {
-		return nil, nil, err
-	}
-	var u *User
+	var name string
 	var a *Agency
-	err = accounts.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var err error
-		if u, err = accounts.signupUser(ctx, tx, email, name, in.Password); err != nil {
-			return err
-		}
-		a, err = createAgency(tx, agency, u.ID)
+	u, err := accounts.signUp(ctx, in.Email, in.Password, in.Name, ip, func() (err error) {
+		name, err = agencyName(in.Agency, "agency")
+		return err
+	}, func(tx *gorm.DB, u *User) (err error) {
+		a, err = createAgency(tx, name, u.ID)
 		return err
 	})
 	if err != nil {

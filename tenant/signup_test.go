@@ -103,13 +103,7 @@ func TestSignupRefusesBadInputWithoutWriting(t *testing.T) {
 		b[k] = v
 		return b
 	}
-	cases := []struct {
-		name   string
-		body   any
-		status int
-		code   string
-		field  string
-	}{
+	expectRefusals(t, e, "/api/admin/v1/signup", []refusal{
 		{"taken email", with("email", "FIRST@brand.test"), 409, "email_taken", "email"},
 		{"taken slug", with("slug", "taken-shop"), 409, "slug_taken", "slug"},
 		{"bad email", with("email", "not-an-email"), 400, "invalid_email", "email"},
@@ -120,28 +114,7 @@ func TestSignupRefusesBadInputWithoutWriting(t *testing.T) {
 		{"blank name", with("name", " "), 400, "invalid_name", "name"},
 		{"unknown field", map[string]string{"email": "x@y.test", "password": "a long enough password", "name": "X", "company": "Y", "slug": "yyy", "plan": "gold"}, 400, "unknown_field", ""},
 		{"missing slug", map[string]string{"email": "x@y.test", "password": "a long enough password", "name": "X", "company": "Y"}, 400, "invalid_field", ""},
-	}
-	for _, c := range cases {
-		r := e.Do(t, "POST", "", "/api/admin/v1/signup", c.body)
-		if r.Status != c.status || r.ErrorCode() != c.code {
-			t.Errorf("%s: %d %s; want %d %s", c.name, r.Status, r.Body, c.status, c.code)
-			continue
-		}
-		if c.field != "" {
-			var b struct {
-				Error struct {
-					Details map[string]string `json:"details"`
-				} `json:"error"`
-			}
-			r.JSON(t, &b)
-			if b.Error.Details["field"] != c.field {
-				t.Errorf("%s: details %v; want field %s", c.name, b.Error.Details, c.field)
-			}
-		}
-		if len(r.Header.Values("Set-Cookie")) != 0 {
-			t.Errorf("%s: a refused sign-up set a cookie", c.name)
-		}
-	}
+	})
 	if after := counts(t, e); after != before {
 		t.Fatalf("refused sign-ups wrote rows: users/tenants/memberships %v → %v", before, after)
 	}
@@ -192,5 +165,42 @@ func TestSignupIsRateLimited(t *testing.T) {
 	}
 	if last.Status != 429 || last.ErrorCode() != "too_many_signups" {
 		t.Fatalf("no rate limit after 26 sign-ups: %d %s", last.Status, last.Body)
+	}
+}
+
+// refusal is a request the API must refuse: its status, code and the field
+// named in details.field ("" when none).
+type refusal struct {
+	name   string
+	body   any
+	status int
+	code   string
+	field  string
+}
+
+// expectRefusals posts each body to path and checks the answer, and that a
+// refusal never starts a session.
+func expectRefusals(t *testing.T, e *testenv.Env, path string, cases []refusal, headers ...string) {
+	t.Helper()
+	for _, c := range cases {
+		r := e.Do(t, "POST", "", path, c.body, headers...)
+		if r.Status != c.status || r.ErrorCode() != c.code {
+			t.Errorf("%s: %d %s; want %d %s", c.name, r.Status, r.Body, c.status, c.code)
+			continue
+		}
+		if c.field != "" {
+			var b struct {
+				Error struct {
+					Details map[string]string `json:"details"`
+				} `json:"error"`
+			}
+			r.JSON(t, &b)
+			if b.Error.Details["field"] != c.field {
+				t.Errorf("%s: details %v; want field %s", c.name, b.Error.Details, c.field)
+			}
+		}
+		if len(r.Header.Values("Set-Cookie")) != 0 {
+			t.Errorf("%s: a refusal set a cookie", c.name)
+		}
 	}
 }
