@@ -303,3 +303,40 @@ func TestAgencyInvitations(t *testing.T) {
 		t.Fatalf("pending after revocation: %+v", l)
 	}
 }
+
+// BenchmarkAgencyClients measures an agency's client list with its figures
+// (one scoped query per shop) for an agency approved by 100 shops, each with
+// 20 published products.
+func BenchmarkAgencyClients(b *testing.B) {
+	e := testenv.New(b)
+	ctx := context.Background()
+	lead := e.User(b, "lead@bench.test", false)
+	ag, err := e.App.Team.CreateAgency(ctx, "Bench Agency", lead.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const shops = 100
+	for i := 0; i < shops; i++ {
+		tn, err := e.App.Tenants.Create(ctx, tenant.CreateInput{Slug: fmt.Sprintf("bench-%03d", i), Name: fmt.Sprintf("Bench %03d", i)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		err = db.InTenant(scope.WithTenant(ctx, tn.ID), e.App.DB, func(tx *gorm.DB) error {
+			return tx.Exec(`INSERT INTO products (tenant_id, status) SELECT ?, 'published' FROM generate_series(1, 20)`, tn.ID).Error
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := e.App.DB.Exec(`INSERT INTO agency_access (tenant_id, agency_id, status, role, decided_at) VALUES (?, ?, 'approved', 'order_manager', now())`, tn.ID, ag.ID).Error; err != nil {
+			b.Fatal(err)
+		}
+	}
+	p := &tenant.Principal{UserID: lead.ID, Agencies: []tenant.AgencyRole{{ID: ag.ID, Name: ag.Name, Role: tenant.AgencyAdmin}}}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		cs, err := e.App.Team.Clients(ctx, p, ag.ID)
+		if err != nil || len(cs) != shops || cs[0].ProductsPublished != 20 {
+			b.Fatalf("clients: %d %v", len(cs), err)
+		}
+	}
+}
