@@ -122,11 +122,6 @@ export const teamEn = {
   'agency.request.submit': 'Send request',
   'agency.request.sent': 'Request sent to {shop}',
   'agency.request.adminsOnly': 'Only your agency’s admins can ask brands for access.',
-  'agency.requests.title': 'Your requests',
-  'agency.requests.empty': 'No requests yet',
-  'agency.requests.open': 'Open shop',
-  'agency.requests.decided': 'Answered on {when}',
-  'agency.staff.title': 'Staff',
 
   'audit.refresh': 'Refresh',
   'audit.when': 'When',
@@ -453,11 +448,6 @@ export const teamZhCN: Record<keyof typeof teamEn, string> = {
   'agency.request.submit': '发送申请',
   'agency.request.sent': '已向 {shop} 发送申请',
   'agency.request.adminsOnly': '只有代运营公司管理员可以向品牌申请访问权限。',
-  'agency.requests.title': '你的申请',
-  'agency.requests.empty': '暂无申请',
-  'agency.requests.open': '进入店铺',
-  'agency.requests.decided': '处理于 {when}',
-  'agency.staff.title': '员工',
 
   'audit.refresh': '刷新',
   'audit.when': '时间',
