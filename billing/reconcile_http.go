@@ -48,12 +48,8 @@ func RegisterReconciliation(r tenant.Router, rc *Reconciler) {
 			return
 		}
 		if err != nil {
-			why := reconcileZH.Translate(run.Error)
-			if why == "" {
-				why = run.Error
-			}
 			httpx.Error(c, errs.E(errs.Unavailable, "reconciliation_failed", "the reconciliation of "+in.Date+" failed: "+run.Error+"; try again later").
-				WithZH(in.Date+" 的对账失败："+why+"；请稍后重试"))
+				WithZH(in.Date+" 的对账失败："+reconcileZH.Or(run.Error)+"；请稍后重试"))
 			return
 		}
 		c.JSON(http.StatusOK, gin.H{"reconciliation": run.localized(c.Request.Context())})

@@ -40,28 +40,16 @@ var reconcileZH = errs.NewCatalog(
 	[2]string{"line longer than {} bytes", "行长度超过 {1} 字节"},
 )
 
-// zh returns s in Chinese when the request of ctx prefers it and the
-// catalog knows it, else s.
-func zh(ctx context.Context, s string) string {
-	if !httpx.Chinese(ctx) {
-		return s
-	}
-	if z := reconcileZH.Translate(s); z != "" {
-		return z
-	}
-	return s
-}
-
 // localized returns run with its texts in the language of the request of ctx.
 func (r *Run) localized(ctx context.Context) *Run {
 	if r == nil || !httpx.Chinese(ctx) {
 		return r
 	}
 	c := *r
-	c.Error = zh(ctx, r.Error)
+	c.Error = reconcileZH.Or(r.Error)
 	c.SummaryProblems = make([]string, len(r.SummaryProblems))
 	for i, p := range r.SummaryProblems {
-		c.SummaryProblems[i] = zh(ctx, p)
+		c.SummaryProblems[i] = reconcileZH.Or(p)
 	}
 	return &c
 }
@@ -86,7 +74,7 @@ func localizedDiscrepancies(ctx context.Context, ds []Discrepancy) []Discrepancy
 	}
 	out := make([]Discrepancy, len(ds))
 	for i, d := range ds {
-		d.Explanation = zh(ctx, d.Explanation)
+		d.Explanation = reconcileZH.Or(d.Explanation)
 		out[i] = d
 	}
 	return out

@@ -57,11 +57,6 @@ func (a *CustomsAttention) localized(ctx context.Context) *CustomsAttention {
 		return a
 	}
 	c := *a
-	if zh := customsZH.Translate(a.Reason); zh != "" {
-		c.Reason = zh
-	}
-	if zh := customsZH.Translate(a.ActionText); zh != "" {
-		c.ActionText = zh
-	}
+	c.Reason, c.ActionText = customsZH.Or(a.Reason), customsZH.Or(a.ActionText)
 	return &c
 }

@@ -30,9 +30,7 @@ func localizedAlerts(ctx context.Context, alerts []LogisticsAlert) []LogisticsAl
 	}
 	out := make([]LogisticsAlert, len(alerts))
 	for i, a := range alerts {
-		if zh := logisticsZH.Translate(a.Message); zh != "" {
-			a.Message = zh
-		}
+		a.Message = logisticsZH.Or(a.Message)
 		out[i] = a
 	}
 	return out

@@ -37,11 +37,7 @@ func localizedTasks(ctx context.Context, page *TaskPage) *TaskPage {
 	c := *page
 	c.Tasks = make([]Task, len(page.Tasks))
 	for i, t := range page.Tasks {
-		for _, s := range []*string{&t.Label, &t.Message, &t.Error} {
-			if zh := tasksZH.Translate(*s); zh != "" {
-				*s = zh
-			}
-		}
+		t.Label, t.Message, t.Error = tasksZH.Or(t.Label), tasksZH.Or(t.Message), tasksZH.Or(t.Error)
 		c.Tasks[i] = t
 	}
 	return &c

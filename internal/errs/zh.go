@@ -26,6 +26,9 @@ func Translate(en string) string {
 	return defaultCatalog.translate(en, 0)
 }
 
+// Or returns the Chinese of en, or en itself when the catalog does not know it.
+func Or(en string) string { return defaultCatalog.Or(en) }
+
 // Catalog is a list of English texts and their Chinese. In English, {}
 // stands for any text; in Chinese, {1}, {2}… insert what the n-th {} matched
 // as it is, {t1} translated (the whole text stays untranslated when it
@@ -68,6 +71,14 @@ func (c *Catalog) Add(en, zh string) {
 
 // Translate is Translate with this catalog.
 func (c *Catalog) Translate(en string) string { return c.translate(en, 0) }
+
+// Or returns the Chinese of en, or en itself when the catalog does not know it.
+func (c *Catalog) Or(en string) string {
+	if zh := c.translate(en, 0); zh != "" {
+		return zh
+	}
+	return en
+}
 
 var fill = regexp.MustCompile(`\{([tsr]?)(\d)\}`)
 

@@ -65,10 +65,7 @@ func Localize(ctx context.Context, en string) string {
 	if !Chinese(ctx) {
 		return en
 	}
-	if zh := errs.Translate(en); zh != "" {
-		return zh
-	}
-	return en
+	return errs.Or(en)
 }
 
 // localizeError picks the language of e's message for a client whose
