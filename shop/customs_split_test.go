@@ -214,6 +214,17 @@ func TestCustomsSplitOrder(t *testing.T) {
 	if n := s.events(t, o.ID, "customs_cleared"); n != 1 {
 		t.Errorf("%d customs_cleared events", n)
 	}
+	// Only CEB documents wait for the agent's receipts: a payment
+	// declaration still at WeChat Pay does not list the order.
+	s.sql(t, func(tx *gorm.DB) error {
+		return tx.Exec(`UPDATE customs_declarations SET state = 'sent', updated_at = now() - interval '1 hour' WHERE tenant_id = ? AND order_id = ? AND kind = 'payment'`,
+			s.t.ID, o.ID).Error
+	})
+	var waiting []int64
+	if err := s.e.App.DB.Raw(`SELECT order_id FROM customs_awaiting_receipts(now(), 1000) WHERE tenant_id = ?`, s.t.ID).Scan(&waiting).Error; err != nil ||
+		len(waiting) != 0 {
+		t.Errorf("awaiting the agent's receipts: %v %v", waiting, err)
+	}
 	// A receipt under the order's own number names no customs order of it.
 	stray := shop.Receipt{GUID: v.Order.GUID, OrderNo: o.OutTradeNo, Status: 100, Time: rs[0].Time, Info: "x"}
 	if n, err := s.e.App.Shop.ApplyCustomsReceipts(ctx, []shop.Receipt{stray}); err != nil || n != 0 {
