@@ -3,6 +3,8 @@ package shop_test
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -328,6 +330,77 @@ func TestCustomsSplitOrderAmountsMustMatch(t *testing.T) {
 	for _, sub := range v.SubOrders {
 		if inv := sub.Documents[3]; inv.State != shop.DeclRejected || inv.LastReceipt == nil || !strings.Contains(inv.LastReceipt.Info, "三单对碰失败") {
 			t.Errorf("inventory list of %s: %+v", sub.OrderNo, inv)
+		}
+	}
+}
+
+// For orders of every shape priced by the checkout's rules (1 to 6 lines
+// over 1 to 3 warehouses, freight and discounts that do not divide
+// evenly), the customs orders are numbered by first appearance of their
+// warehouse, carry exactly their warehouse's lines, satisfy acturalPaid =
+// goodsValue + freight + taxTotal − discount each, and add up to the
+// order's totals to the fen.
+func TestSplitCustomsAddsUp(t *testing.T) {
+	rng := rand.New(rand.NewPCG(18, 311))
+	rates := []*big.Rat{big.NewRat(91, 1000), big.NewRat(2306, 10000), big.NewRat(0, 1)}
+	for n := range 500 {
+		var lines []shop.OrderLine
+		var pl []shop.PricedLine
+		for i := range 1 + rng.IntN(6) {
+			l := shop.OrderLine{LineNo: i + 1, WarehouseID: int64(100 + rng.IntN(3)), Quantity: 1 + rng.IntN(5), UnitPrice: 1 + rng.Int64N(60000)}
+			l.Goods = l.UnitPrice * int64(l.Quantity)
+			lines = append(lines, l)
+			pl = append(pl, shop.PricedLine{Goods: l.Goods, Rate: rates[rng.IntN(len(rates))]})
+		}
+		freight := rng.Int64N(3000)
+		var goods int64
+		for _, l := range lines {
+			goods += l.Goods
+		}
+		discount := rng.Int64N(goods / 2)
+		pr := shop.PriceOrder(pl, freight, discount)
+		for i := range lines {
+			l := &lines[i]
+			l.FreightShare, l.DiscountShare, l.Tax = pr.FreightShares[i], pr.DiscountShares[i], pr.Taxes[i]
+			l.Total = l.Goods + l.FreightShare + l.Tax - l.DiscountShare
+		}
+		o := &shop.Order{OutTradeNo: fmt.Sprintf("M%d", n), GoodsValue: pr.GoodsValue, Freight: freight, Discount: discount, TaxTotal: pr.TaxTotal,
+			ActuralPaid: pr.ActuralPaid, Lines: lines}
+		parts, err := shop.SplitCustoms(o)
+		if err != nil {
+			t.Fatalf("order %d: %v", n, err)
+		}
+		var order []int64 // warehouses by first appearance
+		for _, l := range lines {
+			if !slices.Contains(order, l.WarehouseID) {
+				order = append(order, l.WarehouseID)
+			}
+		}
+		if len(parts) != len(order) {
+			t.Fatalf("order %d: %d customs orders for %d warehouses", n, len(parts), len(order))
+		}
+		var sum [5]int64
+		for i, p := range parts {
+			no := o.OutTradeNo
+			if len(parts) > 1 {
+				no = fmt.Sprintf("%s-%d", o.OutTradeNo, i+1)
+			}
+			var total int64
+			var nos []int
+			for _, l := range lines {
+				if l.WarehouseID == order[i] {
+					nos = append(nos, l.LineNo)
+					total += l.Total
+				}
+			}
+			if p.OrderNo != no || !slices.Equal(p.LineNos, nos) || p.ActuralPaid != total ||
+				p.ActuralPaid != p.GoodsValue+p.Freight+p.TaxTotal-p.Discount || (len(parts) > 1) != (p.WarehouseID != nil) {
+				t.Fatalf("order %d, customs order %d: %+v; want %s, lines %v, paid %d", n, i, p, no, nos, total)
+			}
+			sum[0], sum[1], sum[2], sum[3], sum[4] = sum[0]+p.GoodsValue, sum[1]+p.Freight, sum[2]+p.Discount, sum[3]+p.TaxTotal, sum[4]+p.ActuralPaid
+		}
+		if sum != [5]int64{o.GoodsValue, o.Freight, o.Discount, o.TaxTotal, o.ActuralPaid} {
+			t.Fatalf("order %d: customs orders add up to %v, the order is %+v", n, sum, o)
 		}
 	}
 }
