@@ -137,6 +137,7 @@ func customsView(tx *gorm.DB, tid, orderID int64) (*CustomsView, error) {
 	if err := fillCustomsDocs(tx, tid, v); err != nil {
 		return nil, err
 	}
+	v.localizeTexts(tx.Statement.Context)
 	return v, nil
 }
 
@@ -355,11 +356,11 @@ func (s *Service) CustomsQueue(ctx context.Context, cursor string, limit int) ([
 						continue
 					}
 					qd := CustomsQueueDoc{Kind: kind, State: d.State, Since: d.UpdatedAt.UTC(),
-						LastReceipt: doc.LastReceipt, LastError: d.LastError, CustomsAttention: *doc.Attention.localized(ctx)}
+						LastReceipt: doc.LastReceipt, LastError: d.LastError, CustomsAttention: *doc.Attention}
 					if d.OrderNo != o.OutTradeNo {
 						qd.OrderNo = d.OrderNo
 					}
-					it.Documents = append(it.Documents, qd)
+					it.Documents = append(it.Documents, qd.localized(ctx))
 				}
 			}
 			out = append(out, it)

@@ -48,6 +48,12 @@ var customsZH = errs.NewCatalog(
 	[2]string{"No answer from customs about the {} since {}.", "自 {2} 起海关没有{t1}的回执。"},
 	[2]string{"Wait: customs answers are fetched every minute. If nothing comes within a day, ask your declaration agent.",
 		"请等待：系统每分钟获取一次海关回执。如一天内仍无回执，请联系报关代理。"},
+
+	// What the payment declaration's "receipts" say: WeChat Pay's answers in our words.
+	[2]string{"WeChat Pay declared the payment to customs", "微信支付已向海关申报支付单"},
+	[2]string{"WeChat Pay could not declare the payment to customs ({}): {}", "微信支付未能向海关申报支付单（{1}）：{r2}"},
+	[2]string{"WeChat Pay is submitting the payment to customs", "微信支付正在向海关提交支付单"},
+	[2]string{"WeChat Pay accepted the declaration and will submit it in its next batch", "微信支付已受理申报，将在下一批次提交"},
 )
 
 // localized returns the attention in the language of the request of ctx:
@@ -59,4 +65,58 @@ func (a *CustomsAttention) localized(ctx context.Context) *CustomsAttention {
 	c := *a
 	c.Reason, c.ActionText = customsZH.Or(a.Reason), customsZH.Or(a.ActionText)
 	return &c
+}
+
+// localizeTexts puts the view's texts in the language of the request of
+// ctx: the attention of each document, and what our code wrote as receipts
+// and errors (customs' own receipt texts match nothing and stay).
+func (v *CustomsView) localizeTexts(ctx context.Context) {
+	if v == nil || !httpx.Chinese(ctx) {
+		return
+	}
+	docs := func(ds []CustomsDocument) {
+		for i := range ds {
+			localizeDoc(ctx, &ds[i])
+		}
+	}
+	docs(v.Documents)
+	for i := range v.SubOrders {
+		docs(v.SubOrders[i].Documents)
+	}
+	if o := v.Order; o != nil {
+		o.LastInfo, o.LastError = customsZH.Or(o.LastInfo), customsZH.Or(o.LastError)
+		localizeReceipts(o.Receipts)
+	}
+}
+
+func localizeDoc(ctx context.Context, d *CustomsDocument) {
+	d.Attention = d.Attention.localized(ctx)
+	d.LastError = customsZH.Or(d.LastError)
+	if d.LastReceipt != nil {
+		r := *d.LastReceipt
+		r.Info = customsZH.Or(r.Info)
+		d.LastReceipt = &r
+	}
+	localizeReceipts(d.Receipts)
+}
+
+func localizeReceipts(rs []CustomsReceipt) {
+	for i := range rs {
+		rs[i].ReturnInfo = customsZH.Or(rs[i].ReturnInfo)
+	}
+}
+
+// localized returns the queue document in the language of the request of ctx.
+func (q CustomsQueueDoc) localized(ctx context.Context) CustomsQueueDoc {
+	if !httpx.Chinese(ctx) {
+		return q
+	}
+	q.CustomsAttention = *q.CustomsAttention.localized(ctx)
+	q.LastError = customsZH.Or(q.LastError)
+	if q.LastReceipt != nil {
+		r := *q.LastReceipt
+		r.Info = customsZH.Or(r.Info)
+		q.LastReceipt = &r
+	}
+	return q
 }

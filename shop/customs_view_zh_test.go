@@ -3,6 +3,7 @@ package shop
 import (
 	"context"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,5 +52,19 @@ func TestCustomsAttentionInChinese(t *testing.T) {
 		if same := a.localized(context.Background()); *same != *a {
 			t.Errorf("an English request must keep the English: %+v", same)
 		}
+	}
+	// What our code writes as the payment declaration's receipts, next to customs' own words.
+	v := &CustomsView{Documents: []CustomsDocument{{Kind: DocPayment, LastReceipt: &LastReceipt{Info: "WeChat Pay declared the payment to customs"},
+		Receipts: []CustomsReceipt{{ReturnInfo: "WeChat Pay accepted the declaration and will submit it in its next batch"}, {ReturnInfo: "WeChat Pay is submitting the payment to customs"},
+			{ReturnInfo: "WeChat Pay could not declare the payment to customs (FAIL): 参数错误"}, {ReturnInfo: "[Code:1312;Desc:商品备案信息不存在]"}}}}}
+	v.localizeTexts(zh)
+	d := v.Documents[0]
+	for _, s := range []string{d.LastReceipt.Info, d.Receipts[0].ReturnInfo, d.Receipts[1].ReturnInfo, d.Receipts[2].ReturnInfo} {
+		if english.MatchString(s) || !strings.Contains(s, "微信支付") {
+			t.Errorf("receipt text %q", s)
+		}
+	}
+	if d.Receipts[3].ReturnInfo != "[Code:1312;Desc:商品备案信息不存在]" {
+		t.Errorf("customs' own words must stay: %q", d.Receipts[3].ReturnInfo)
 	}
 }
