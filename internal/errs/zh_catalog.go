@@ -163,6 +163,13 @@ var defaultCatalog = NewCatalog(
 	[2]string{"the shop has no warehouse {}; create it first or remove the column", "本店没有仓库 {1}；请先创建或删除该列"},
 	[2]string{"the shop has no category {}; create it first (write the path, e.g. Skincare > Serums)", "本店没有分类 {1}；请先创建（写出路径，如 护肤 > 精华）"},
 	[2]string{"the rows of product {} must be next to each other; it also starts at line {}", "商品 {1} 的各行须相邻；它也从第 {2} 行开始"},
+	[2]string{"{} is not a price in yuan with at most 2 decimals, e.g. 299.00", "{1} 不是以元为单位、最多 2 位小数的价格，如 299.00"},
+	[2]string{"{} is not a weight in whole grams, e.g. 150", "{1} 不是以克为单位的整数重量，如 150"},
+	[2]string{"{} is not a quantity with at most 5 decimals, e.g. 0.05", "{1} 不是最多 5 位小数的数量，如 0.05"},
+	[2]string{"{} is not a quantity", "{1} 不是数量"},
+	[2]string{"{} is not yes or no", "{1} 不是 yes 或 no"},
+	[2]string{"{} is not a stock count (a whole number from 0)", "{1} 不是库存数量（从 0 起的整数）"},
+	[2]string{"this is not an XLSX file Excel or WPS can open; save the sheet as .xlsx or as CSV UTF-8", "这不是 Excel 或 WPS 能打开的 XLSX 文件；请另存为 .xlsx 或 CSV UTF-8"},
 
 	// Credentials
 	[2]string{"{}: is required", "{1}：必填"},
