@@ -4,10 +4,14 @@
 // link, check Chinese text and ¥ amounts, and save a
 // screenshot of each (web/admin/e2e/artifacts/*-zh.png).
 // The brand is new (made by sign-up), so the demo data is left alone.
+// Then what the server writes, in Chinese: a refund refused while customs
+// has not answered, a refusal the server has no Chinese for (the code's
+// translation instead), the publishing checklist, the customs queue with a
+// rejected order, and a reconciliation difference (Alpine Kids, demo data).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { API, adminURL, launch, newPage, openSignIn, screenshot, sessionAPIMissing, shopAPI, signIn } from './helpers.mjs';
+import { API, adminURL, buyAndPay, demo, findSandboxURL, launch, newPage, openSignIn, screenshot, sessionAPIMissing, shopAPI, signIn, waitFor } from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -182,6 +186,175 @@ describe('the console in Chinese', () => {
       await page.getByText('此链接已失效').waitFor();
       const again = await signIn(page, email, 'a new chinese password');
       assert.equal(again.status, 200, `sign-in with the new password: ${JSON.stringify(again.body)}`);
+      assert.deepEqual(errors, [], 'no page errors');
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+/** Today in China (UTC+8), YYYY-MM-DD. */
+const chinaToday = () => new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10);
+
+// An English sentence: a word only sentences have, then another word.
+const englishSentence = /\b(the|is|are|was|not|has|have|of|to|and|or|be|will|we|our|this|cannot|no)\s+[a-z]{2,}/i;
+
+/** The English sentences in text (none expected in the Chinese console). */
+function englishIn(text) {
+  return text.split('\n').filter((l) => englishSentence.test(l));
+}
+
+describe('what the server writes, in Chinese', () => {
+  test('a refused refund, the publishing checklist, the customs queue and reconciliation read in Chinese', async (t) => {
+    const SLUG = 'alpine-kids';
+    const { context, page, errors } = await newPage(browser, { locale: 'zh-CN' });
+    try {
+      const missing = await sessionAPIMissing(context);
+      if (missing) return t.skip(missing);
+      const sandbox = await findSandboxURL();
+      if (!sandbox) return t.skip('the sandbox address is unknown (set MINISHOP_E2E_SANDBOX_URL)');
+      const login = await context.request.post(API + '/session', {
+        headers: { 'Content-Type': 'application/json' },
+        data: JSON.stringify({ email: 'owner@alpine-kids.test', password: demo.password }),
+      });
+      assert.equal(login.status(), 200, `sign-in: ${await login.text()}`);
+      const tag = randomUUID().slice(0, 6).toUpperCase();
+
+      // A compliant product in stock, and a draft that lacks its Chinese title and customs data.
+      const wh = await shopAPI(context, SLUG, 'POST', '/warehouses', { code: `ZH-${tag}`, name: 'ZH bonded warehouse', kind: 'bonded' });
+      assert.equal(wh.status, 201, `warehouse: ${JSON.stringify(wh.body)}`);
+      const prod = await shopAPI(context, SLUG, 'POST', '/products', { brand: 'Alpine Kids', content: { en: { title: `Wool hat ${tag}` }, 'zh-CN': { title: `羊毛帽 ${tag}` } } });
+      assert.equal(prod.status, 201, `product: ${JSON.stringify(prod.body)}`);
+      const sku = prod.body.skus[0];
+      const skus = await shopAPI(context, SLUG, 'PUT', `/products/${prod.body.id}/skus`, {
+        skus: [{
+          id: sku.id, code: `HAT-${tag}`, price: 15900, weight_g: 200, hs_code: '6505009900', origin_country: '330', gname: '羊毛帽',
+          gmodel: 'Alpine Kids wool hat', unit: '007', legal_unit1: '035', legal_qty1: 0.1, net_weight_g: 100, gross_weight_g: 200,
+          item_record_no: 'REC0003', trade_mode: '1210', tax_category: 'general', positive_list: true,
+        }],
+      });
+      assert.equal(skus.status, 200, `skus: ${JSON.stringify(skus.body)}`);
+      assert.equal((await shopAPI(context, SLUG, 'POST', `/products/${prod.body.id}/publish`)).status, 200);
+      const mv = await shopAPI(context, SLUG, 'POST', '/stock/movements', { sku_id: sku.id, warehouse_id: wh.body.id, kind: 'received', quantity: 10 });
+      assert.ok(mv.status === 200 || mv.status === 201, `stock: ${JSON.stringify(mv.body)}`);
+      const draft = await shopAPI(context, SLUG, 'POST', '/products', { brand: 'Alpine Kids', content: { en: { title: `Draft scarf ${tag}` } } });
+      assert.equal(draft.status, 201, `draft: ${JSON.stringify(draft.body)}`);
+
+      // Two paid orders: customs never answers the first one's declaration (it stays declaring),
+      // and rejects the second one's for the product's record.
+      const fault = (body) => fetch(sandbox + '/sandbox/v1/customs/faults', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const silent = await buyAndPay(context, {
+        slug: SLUG, sandbox, skuId: sku.id, buyer: `zh-silent-${tag}`, idSeq: 21,
+        beforePay: async (o) => assert.equal((await fault({ order_no: o.out_trade_no, silent: true })).status, 200),
+      });
+      const rejected = await buyAndPay(context, {
+        slug: SLUG, sandbox, skuId: sku.id, buyer: `zh-rej-${tag}`, idSeq: 22,
+        beforePay: async (o) => assert.equal((await fault({ order_no: o.out_trade_no, return_info: '商品备案信息不符' })).status, 200),
+      });
+
+      // ——— Refund of an order customs has not answered: refused, in Chinese ———
+      await waitFor('the order to be declared', async () => (await shopAPI(context, SLUG, 'GET', `/orders/${silent.id}`)).body?.status === 'declaring');
+      // The page was opened just before the declaration began: it still shows the order paid, with its Refund button.
+      const orderURL = `**/api/admin/v1/tenants/${SLUG}/orders/${silent.id}`;
+      await page.route(orderURL, async (route) => {
+        const res = await route.fetch();
+        const body = await res.json();
+        await route.fulfill({ response: res, json: { ...body, status: body.status === 'declaring' ? 'paid' : body.status } });
+      });
+      await page.goto(adminURL(`/s/${SLUG}/orders/${silent.id}`));
+      await page.getByTestId('order-detail').waitFor();
+      assert.equal(await page.locator('html').getAttribute('lang'), 'zh-CN', 'the console follows the browser’s Chinese');
+      await page.getByTestId('refund-button').click();
+      await page.getByTestId('refund-modal').waitFor();
+      const [refused] = await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith(`/orders/${silent.id}/refunds`) && r.request().method() === 'POST'),
+        page.getByTestId('refund-submit').click(),
+      ]);
+      assert.equal(refused.status(), 409, await refused.text());
+      assert.equal(refused.headers()['content-language'], 'zh-CN');
+      const refusal = await page.getByTestId('refund-error').innerText();
+      assert.ok(refusal.includes('该订单正在向海关申报'), `the refusal in Chinese: ${refusal}`);
+      assert.deepEqual(englishIn(refusal), [], refusal);
+      await screenshot(page, 'refund-refused-zh');
+
+      // A refusal the server has no Chinese for: the console shows its code's translation.
+      await page.route(`**/orders/${silent.id}/refunds`, (route) =>
+        route.fulfill({
+          status: 409,
+          contentType: 'application/json',
+          headers: { 'Content-Language': 'en' },
+          body: JSON.stringify({ error: { code: 'refund_in_progress', message: 'a brand-new English sentence the server did not translate' } }),
+        }),
+      );
+      await page.getByTestId('refund-reason').fill('重复');
+      await page.getByTestId('refund-submit').click();
+      await page.getByTestId('refund-error').getByText('该订单有一笔退款正在处理中，请等待结果。').waitFor();
+      await page.unroute(`**/orders/${silent.id}/refunds`);
+      await page.unroute(orderURL);
+      await page.getByTestId('refund-modal').press('Escape');
+
+      // ——— Publishing a product that lacks its Chinese title and customs data ———
+      await page.goto(adminURL(`/s/${SLUG}/catalog/${draft.body.id}`));
+      await page.getByTestId('publish-product').click();
+      const checklist = page.getByTestId('publish-checklist');
+      await checklist.getByText('缺少中文标题').first().waitFor();
+      assert.deepEqual(englishIn(await checklist.innerText()), [], await checklist.innerText());
+      await screenshot(page, 'publish-refused-zh');
+
+      // ——— The customs queue: customs' reason and what to do, in Chinese ———
+      const queued = await waitFor(
+        'the rejected order in the customs queue',
+        async () => (await shopAPI(context, SLUG, 'GET', '/customs/queue')).body?.orders?.some((o) => o.order_id === rejected.id),
+        180_000,
+      );
+      assert.ok(queued);
+      await page.goto(adminURL(`/s/${SLUG}/customs`));
+      const row = page.getByTestId(`customs-queue-${rejected.id}`);
+      await row.waitFor();
+      await page.locator('[data-testid="customs-queue"] .ant-spin-spinning').waitFor({ state: 'detached' });
+      await page.waitForTimeout(400); // the table's fade-in
+      const rowText = await row.innerText();
+      assert.ok(rowText.includes('有商品未做跨境进口备案') && rowText.includes('商品备案信息不符'), `the reason, with customs' own words: ${rowText}`);
+      assert.deepEqual(englishIn(await page.getByTestId('customs-queue').innerText()), [], 'no English sentence in the customs queue');
+      await screenshot(page, 'customs-queue-zh');
+      await row.click();
+      await page.getByTestId('order-customs').getByTestId('customs-attention-order').waitFor();
+      assert.deepEqual(englishIn(await page.getByTestId('order-customs').innerText()), [], 'no English sentence in the 三单 panel');
+      await screenshot(page, 'order-customs-rejected-zh');
+
+      // ——— Reconciliation: the bill says the first order was paid ¥1 less ———
+      const day = chinaToday();
+      const creds = await shopAPI(context, SLUG, 'GET', '/credentials');
+      const pub = creds.body?.credentials?.test?.wechatpay?.public ?? {};
+      const bill = await fetch(sandbox + '/sandbox/v1/pay/bill-faults', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ mch_id: pub.mch_id, sub_mch_id: pub.sub_mch_id ?? '', date: day, faults: [{ kind: 'amount', out_trade_no: silent.out_trade_no, amount: silent.actural_paid - 100 }] }),
+      });
+      assert.equal(bill.status, 200, `bill fault: ${await bill.text()}`);
+      const ran = await shopAPI(context, SLUG, 'POST', '/reconciliations', { date: day });
+      assert.equal(ran.status, 200, `reconcile: ${JSON.stringify(ran.body)}`);
+      await page.goto(adminURL(`/s/${SLUG}/reconciliation/${day}`));
+      await page.getByTestId('recon-day').waitFor();
+      const diff = page.locator('.discrepancy-row').filter({ hasText: silent.out_trade_no });
+      await diff.waitFor();
+      const diffText = await diff.innerText();
+      assert.ok(diffText.includes('账单金额为') && diffText.includes('我方记录为'), `the explanation in Chinese: ${diffText}`);
+      assert.deepEqual(englishIn(await page.getByTestId('recon-day').innerText()), [], 'no English sentence on the day of reconciliation');
+      await screenshot(page, 'reconciliation-day-zh');
+
+      // ——— Failed tasks and logistics alerts ———
+      await page.goto(adminURL(`/s/${SLUG}/customs`));
+      await page.getByRole('tab', { name: '失败任务' }).click();
+      await page.getByTestId('failed-task-table').waitFor();
+      await page.locator('[data-testid="failed-task-table"] .ant-spin-spinning').waitFor({ state: 'detached' });
+      assert.deepEqual(englishIn(await page.getByTestId('failed-task-table').innerText()), [], 'no English sentence among failed tasks');
+      await screenshot(page, 'failed-tasks-zh');
+      await page.goto(adminURL(`/s/${SLUG}/logistics`));
+      await page.getByTestId('logistics-alerts').waitFor();
+      await page.locator('[data-testid="logistics-alerts"] .ant-spin-spinning').waitFor({ state: 'detached' });
+      assert.deepEqual(englishIn(await page.getByTestId('logistics-alerts').innerText()), [], 'no English sentence among logistics alerts');
+      await screenshot(page, 'logistics-zh');
       assert.deepEqual(errors, [], 'no page errors');
     } finally {
       await context.close();
