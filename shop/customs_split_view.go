@@ -53,7 +53,6 @@ func fillCustomsDocs(tx *gorm.DB, tid int64, v *CustomsView) error {
 	now := time.Now()
 	docOf := func(d *declRow) CustomsDocument {
 		doc := documentOf(d, v.OrderStatus, now)
-		doc.Attention = doc.Attention.localized(tx.Statement.Context)
 		if rc := byDoc[d.Kind+" "+d.OrderNo]; rc != nil {
 			doc.Receipts = rc
 		}
