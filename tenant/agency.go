@@ -69,7 +69,8 @@ func agencyName(name, field string) (string, error) {
 		if field != "name" {
 			code = "invalid_" + field
 		}
-		return "", errs.E(errs.Invalid, code, "the agency name must be 1 to 120 characters").WithDetails(map[string]string{"field": field})
+		return "", errs.E(errs.Invalid, code, "the agency name must be 1 to 120 characters").
+			WithZH("代运营公司名称须为 1 到 120 个字符").WithDetails(map[string]string{"field": field})
 	}
 	return name, nil
 }
@@ -158,7 +159,8 @@ func (t *Team) InviteToAgency(ctx context.Context, p *Principal, agencyID int64,
 		return nil, err
 	}
 	if a.Member {
-		return nil, errs.E(errs.Conflict, "already_member", email+" already works for "+a.Name).WithDetails(map[string]string{"field": "email"})
+		return nil, errs.E(errs.Conflict, "already_member", email+" already works for "+a.Name).
+			WithZH(email + " 已是“" + a.Name + "”的成员").WithDetails(map[string]string{"field": "email"})
 	}
 	return t.invite(ctx, p, nil, &agencyID, email, in.Role, a.Name)
 }
@@ -191,10 +193,10 @@ func (t *Team) RequestAccess(ctx context.Context, p *Principal, agencyID int64, 
 		switch status {
 		case "approved":
 			return errs.E(errs.Conflict, "already_approved", "your agency already works on "+shopName+"; open it from your client shops").
-				WithDetails(map[string]string{"field": "tenant"})
+				WithZH("你的代运营公司已在管理“" + shopName + "”，可从客户店铺中打开").WithDetails(map[string]string{"field": "tenant"})
 		case "pending":
 			return errs.E(errs.Conflict, "already_requested", "a request to "+shopName+" is already waiting for the brand's answer").
-				WithDetails(map[string]string{"field": "tenant"})
+				WithZH("向“" + shopName + "”的申请正在等待品牌答复").WithDetails(map[string]string{"field": "tenant"})
 		}
 		if err := tx.Exec(`INSERT INTO agency_access (tenant_id, agency_id, status, message, requested_by) VALUES (?, ?, 'pending', ?, ?)
 			ON CONFLICT (tenant_id, agency_id) DO UPDATE SET status = 'pending', role = NULL, message = EXCLUDED.message,

@@ -136,13 +136,11 @@ func (t *Team) RevokeAgencyInvitation(ctx context.Context, p *Principal, id, inv
 // field; malformed: invalid_tenant.
 func (t *Team) shopAt(ctx context.Context, address string) (id int64, name string, err error) {
 	shown := strings.TrimSpace(address)
-	bad := func(msg string) error {
-		return errs.E(errs.Invalid, "invalid_tenant", msg).WithDetails(map[string]string{"field": "tenant"})
-	}
 	unknown := errs.E(errs.NotFound, "tenant_not_found", "no shop has the ID or address "+strconv.Quote(shown)+"; check it with the brand").
-		WithDetails(map[string]string{"field": "tenant"})
+		WithZH("没有 ID 或地址为“" + shown + "”的店铺，请向品牌核实").WithDetails(map[string]string{"field": "tenant"})
 	if shown == "" || len(shown) > 300 {
-		return 0, "", bad("give the brand's shop ID (such as nordic-skin) or its shop address, at most 300 characters")
+		return 0, "", errs.E(errs.Invalid, "invalid_tenant", "give the brand's shop ID (such as nordic-skin) or its shop address, at most 300 characters").
+			WithZH("请填写品牌的店铺 ID（如 nordic-skin）或店铺地址，最多 300 个字符").WithDetails(map[string]string{"field": "tenant"})
 	}
 	s := strings.ToLower(shown)
 	s = strings.TrimPrefix(strings.TrimPrefix(s, "https://"), "http://")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
 
 	"gorm.io/gorm"
@@ -117,6 +118,11 @@ func TestAccessRequestNamesShopsBySlugOrAddress(t *testing.T) {
 		if r.Status != 404 || r.ErrorCode() != "tenant_not_found" || !regexp.MustCompile(`"field":"tenant"`).Match(r.Body) {
 			t.Errorf("request %q: %d %s", addr, r.Status, r.Body)
 		}
+	}
+	// A console in Chinese gets the refusal in Chinese.
+	zh := append(append([]string{}, w.x...), "Accept-Language", "zh-CN")
+	if r := w.request(t, zh, w.xID, "no-such-shop"); r.Status != 404 || !strings.Contains(string(r.Body), "没有 ID 或地址为“no-such-shop”的店铺") {
+		t.Errorf("unknown shop in Chinese: %d %s", r.Status, r.Body)
 	}
 	if r := w.request(t, w.x, w.xID, "   "); r.Status != 400 || r.ErrorCode() != "invalid_tenant" {
 		t.Errorf("blank shop: %d %s", r.Status, r.Body)
