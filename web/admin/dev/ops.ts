@@ -66,7 +66,7 @@ function order(o: FxOrder, detail: boolean) {
   return {
     ...base,
     lines: [{
-      line_no: 1, sku_id: 11, product_id: 5, warehouse_id: 1, sku_code: o.sku, title: o.title, option_values: [], quantity: 1,
+      line_no: 1, sku_id: 11, product_id: 5, warehouse_id: 1, sku_code: o.sku, title: { en: o.title.en, 'zh-CN': o.title.zh }, option_values: [], quantity: 1,
       unit_price: goods, goods, freight_share: 0, discount_share: 0, tax_category: 'premium_cosmetics', tax_rate: '23.06%', tax,
       total: o.paid, hs_code: '3304990099', gname: '精华液', item_record_no: 'ITEM0001', origin_country: '330', unit: '007', trade_mode: '1210',
     }],
