@@ -16,15 +16,9 @@ func agencySignupBody(email, agency string) map[string]string {
 
 // identityCounts returns the number of users, agencies, agency members,
 // tenants and memberships.
-func identityCounts(t *testing.T, e *testenv.Env) [5]int64 {
+func identityCounts(t *testing.T, e *testenv.Env) string {
 	t.Helper()
-	var out [5]int64
-	for i, table := range []string{"users", "agencies", "agency_members", "tenants", "memberships"} {
-		if err := e.App.DB.Raw(`SELECT count(*) FROM ` + table).Scan(&out[i]).Error; err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
+	return rowCounts(t, e, "users", "agencies", "agency_members", "tenants", "memberships")
 }
 
 func TestAgencySignupCreatesAdminAgencyAndSession(t *testing.T) {
@@ -89,7 +83,7 @@ func TestAgencySignupRefusesBadInputWithoutWriting(t *testing.T) {
 		{"missing agency", map[string]string{"email": "x@y.test", "password": "a long enough password", "name": "X"}, 400, "invalid_field", ""},
 	})
 	if after := identityCounts(t, e); after != before {
-		t.Fatalf("refused sign-ups wrote rows: users/agencies/agency_members/tenants/memberships %v → %v", before, after)
+		t.Fatalf("refused sign-ups wrote rows: %s → %s", before, after)
 	}
 }
 
@@ -114,7 +108,7 @@ func TestAgencySignupIsAtomic(t *testing.T) {
 		t.Fatalf("sign-up with its agency refused: %d %s", r.Status, r.Body)
 	}
 	if after := identityCounts(t, e); after != before {
-		t.Fatalf("a failed agency sign-up left rows behind: %v → %v", before, after)
+		t.Fatalf("a failed agency sign-up left rows behind: %s → %s", before, after)
 	}
 	if err := owner.Exec(`DROP TRIGGER refuse_member ON agency_members`).Error; err != nil {
 		t.Fatal(err)
@@ -160,7 +154,7 @@ func TestCreateShopAsSignedInUser(t *testing.T) {
 		{"blank company", map[string]string{"company": " ", "slug": "own-brand"}, 400, "invalid_company", "company"},
 	}, auth...)
 	if after := identityCounts(t, e); after != before {
-		t.Fatalf("refused shops wrote rows: %v → %v", before, after)
+		t.Fatalf("refused shops wrote rows: %s → %s", before, after)
 	}
 	r = e.Do(t, "POST", "", "/api/admin/v1/shops", map[string]string{"company": "Own Brand", "slug": "Own-Brand"}, auth...)
 	if r.Status != 201 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,16 +16,24 @@ func signupBody(email, slug string) map[string]string {
 	return map[string]string{"email": email, "password": "a long enough password", "name": "Anna Berg", "company": "Nordic Skin", "slug": slug}
 }
 
-// counts returns the number of users, tenants and memberships.
-func counts(t *testing.T, e *testenv.Env) [3]int64 {
+// rowCounts returns how many rows each table holds, as "table=n …".
+func rowCounts(t *testing.T, e *testenv.Env, tables ...string) string {
 	t.Helper()
-	var out [3]int64
-	for i, table := range []string{"users", "tenants", "memberships"} {
-		if err := e.App.DB.Raw(`SELECT count(*) FROM ` + table).Scan(&out[i]).Error; err != nil {
+	var b strings.Builder
+	for _, table := range tables {
+		var n int64
+		if err := e.App.DB.Raw(`SELECT count(*) FROM ` + table).Scan(&n).Error; err != nil {
 			t.Fatal(err)
 		}
+		fmt.Fprintf(&b, "%s=%d ", table, n)
 	}
-	return out
+	return b.String()
+}
+
+// counts returns the number of users, tenants and memberships.
+func counts(t *testing.T, e *testenv.Env) string {
+	t.Helper()
+	return rowCounts(t, e, "users", "tenants", "memberships")
 }
 
 func sessionCookie(t *testing.T, r *testenv.Response) []string {
@@ -116,7 +125,7 @@ func TestSignupRefusesBadInputWithoutWriting(t *testing.T) {
 		{"missing slug", map[string]string{"email": "x@y.test", "password": "a long enough password", "name": "X", "company": "Y"}, 400, "invalid_field", ""},
 	})
 	if after := counts(t, e); after != before {
-		t.Fatalf("refused sign-ups wrote rows: users/tenants/memberships %v → %v", before, after)
+		t.Fatalf("refused sign-ups wrote rows: %s → %s", before, after)
 	}
 }
 
