@@ -16,6 +16,7 @@ import (
 
 	"github.com/minishop/minishop/internal/db"
 	"github.com/minishop/minishop/internal/errs"
+	"github.com/minishop/minishop/internal/httpx"
 	"github.com/minishop/minishop/internal/scope"
 	"github.com/minishop/minishop/tenant"
 )
@@ -672,7 +673,7 @@ func (s *Service) Bulk(ctx context.Context, ids []int64, status string) ([]BulkR
 		_, err := s.SetStatus(ctx, id, status)
 		r := BulkResult{ID: id, OK: err == nil}
 		if e := errs.As(err); e != nil && e.Kind != errs.Internal {
-			r.Code, r.Message = e.CodeString(), e.Message
+			r.Code, r.Message = e.CodeString(), httpx.Localize(ctx, e.Message) // in the client's language, as errors are
 			if p, ok := e.Details.([]Problem); ok {
 				r.Details = p
 			}
