@@ -158,50 +158,33 @@ func loadPayDecl(tx *gorm.DB, tid, orderID int64, lock bool) (*declRow, error) {
 	return &rows[0], nil
 }
 
-// splitPayment cuts a payment into customs orders, one per warehouse the
-// order ships from (sub_order_no = out_trade_no when there is one,
-// out_trade_no-N otherwise), with order_fee = transport_fee + product_fee
-// and the sum of order_fee the amount paid.
-func splitPayment(tx *gorm.DB, tid, orderID int64, outTradeNo string, paid int64) ([]paySubOrder, error) {
-	var lines []struct {
-		WarehouseID  int64
-		Total        int64
-		FreightShare int64
-		Tax          int64
-	}
-	if err := tx.Raw(`SELECT warehouse_id, total, freight_share, tax FROM order_lines WHERE tenant_id = ? AND order_id = ? ORDER BY line_no`,
-		tid, orderID).Scan(&lines).Error; err != nil {
+// splitPayment cuts a payment into the order's customs orders (see
+// SplitCustoms: one per warehouse, sub_order_no = out_trade_no when there
+// is one, out_trade_no-N otherwise), each with order_fee = its acturalPaid
+// = transport_fee + product_fee and duty = its tax, the sum of order_fee
+// being the amount paid.
+func splitPayment(tx *gorm.DB, tid, orderID int64, paid int64) ([]paySubOrder, error) {
+	o, err := loadOrder(tx, tid, orderID, 0, false)
+	if err != nil {
 		return nil, err
 	}
-	var subs []paySubOrder
-	index := map[int64]int{}
-	for _, l := range lines {
-		i, ok := index[l.WarehouseID]
-		if !ok {
-			i = len(subs)
-			index[l.WarehouseID] = i
-			w := l.WarehouseID
-			subs = append(subs, paySubOrder{WarehouseID: &w})
-		}
-		subs[i].OrderFee += l.Total
-		subs[i].TransportFee += l.FreightShare
-		subs[i].ProductFee += l.Total - l.FreightShare
-		subs[i].Duty += l.Tax
+	parts, err := SplitCustoms(o)
+	if err != nil {
+		return nil, err
 	}
-	if len(subs) == 0 {
-		subs = []paySubOrder{{OrderFee: paid, ProductFee: paid}}
-	}
+	subs := make([]paySubOrder, len(parts))
 	var sum int64
-	for i := range subs {
-		subs[i].SubOrderNo = outTradeNo
-		if len(subs) > 1 {
-			subs[i].SubOrderNo = fmt.Sprintf("%s-%d", outTradeNo, i+1)
+	for i, c := range parts {
+		w := c.WarehouseID
+		if w == nil { // one customs order: the warehouse of all its lines
+			w = &o.Lines[0].WarehouseID
 		}
-		sum += subs[i].OrderFee
+		subs[i] = paySubOrder{SubOrderNo: c.OrderNo, WarehouseID: w, OrderFee: c.ActuralPaid,
+			TransportFee: c.Freight, ProductFee: c.ActuralPaid - c.Freight, Duty: c.TaxTotal}
+		sum += c.ActuralPaid
 	}
-	// Rounding of shares never moves the total, but the customs amounts
-	// must add up to what was paid whatever happens: the last part takes
-	// any difference.
+	// The customs amounts must add up to what was paid whatever happens:
+	// the last part takes any difference.
 	last := &subs[len(subs)-1]
 	last.OrderFee += paid - sum
 	last.ProductFee += paid - sum
@@ -259,7 +242,7 @@ func (s *Service) QueueCustomsPayment(ctx context.Context, taskID string, data j
 		if res.Error != nil || res.RowsAffected == 0 {
 			return res.Error
 		}
-		subs, err := splitPayment(tx, tid, t.OrderID, o.OutTradeNo, *o.PaidFen)
+		subs, err := splitPayment(tx, tid, t.OrderID, *o.PaidFen)
 		if err != nil {
 			return err
 		}
@@ -728,7 +711,7 @@ func (s *Service) ModifyPayment(ctx context.Context, taskID string, data json.Ra
 			tid, t.OrderID).Scan(&refunded).Error; err != nil {
 			return err
 		}
-		orig, err := splitPayment(tx, tid, t.OrderID, p.OutTradeNo, p.PaidFen)
+		orig, err := splitPayment(tx, tid, t.OrderID, p.PaidFen)
 		if err != nil {
 			return err
 		}
