@@ -86,3 +86,16 @@ func TestCatalogMatchesSource(t *testing.T) {
 		check(p.en)
 	}
 }
+
+// BenchmarkTranslate measures the cost of a Chinese error message: a
+// pattern near the end of the catalog, and a message it does not know.
+func BenchmarkTranslate(b *testing.B) {
+	for _, en := range []string{"this discrepancy is already resolved", "line 2: 1 left to ship, 3 requested",
+		"the product cannot be sold cross-border yet: the product has no SKU; SKU A1: set a price", "something nobody translated"} {
+		b.Run(en[:12], func(b *testing.B) {
+			for range b.N {
+				Translate(en)
+			}
+		})
+	}
+}
