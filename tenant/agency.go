@@ -49,9 +49,21 @@ type Access struct {
 // CreateAgency creates an agency with userID as its first agency_admin.
 // A blank or too long name is invalid_name naming the field.
 func (t *Team) CreateAgency(ctx context.Context, name string, userID int64) (*Agency, error) {
+	return t.CreateAgencyFrom(ctx, name, userID, "")
+}
+
+// CreateAgencyFrom is CreateAgency for a request from ip, which counts
+// against the sign-up limit of that address (as opening a shop does); bad
+// input is refused before it counts; an empty ip counts nowhere.
+func (t *Team) CreateAgencyFrom(ctx context.Context, name string, userID int64, ip string) (*Agency, error) {
 	name, err := agencyName(name, "name")
 	if err != nil {
 		return nil, err
+	}
+	if ip != "" {
+		if err := t.accounts.signupThrottle(ctx, ip); err != nil {
+			return nil, err
+		}
 	}
 	var a *Agency
 	err = t.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {

@@ -189,6 +189,8 @@ func (t *Team) shopAt(ctx context.Context, address string) (id int64, name strin
 //	GET    /clients           → {"clients": [ClientShop]}
 //	GET    /invitations       → {"invitations": [Invitation]}
 //	DELETE /invitations/:id   → 204
+//
+// and the changes to its staff (registerAgencyMembers).
 func (h *Handler) registerAgencyHome(r Router) {
 	ag := r.Group("/agencies/:agency_id")
 	ag.GET("/clients", PermSignedIn, func(c *gin.Context) {
@@ -218,4 +220,5 @@ func (h *Handler) registerAgencyHome(r Router) {
 		}
 		ok(c, http.StatusNoContent, nil, h.Team.RevokeAgencyInvitation(c.Request.Context(), PrincipalOf(c), id, inv))
 	})
+	h.registerAgencyMembers(r)
 }

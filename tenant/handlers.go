@@ -104,7 +104,7 @@ func (h *Handler) RegisterSession(r Router) {
 			httpx.Error(c, err)
 			return
 		}
-		a, err := h.Team.CreateAgency(c.Request.Context(), in.Name, PrincipalOf(c).UserID)
+		a, err := h.Team.CreateAgencyFrom(c.Request.Context(), in.Name, PrincipalOf(c).UserID, c.ClientIP())
 		ok(c, http.StatusCreated, a, err)
 	})
 	ag := r.Group("/agencies/:agency_id")

@@ -220,7 +220,8 @@ func TestTenantIsolationOnEveryRoute(t *testing.T) {
 	}
 	// Agency routes: another agency's staff sees nothing either.
 	for _, p := range []string{"GET /api/admin/v1/agencies/%d", "POST /api/admin/v1/agencies/%d/invitations", "POST /api/admin/v1/agencies/%d/access-requests",
-		"GET /api/admin/v1/agencies/%d/clients", "GET /api/admin/v1/agencies/%d/invitations", "DELETE /api/admin/v1/agencies/%d/invitations/1"} {
+		"GET /api/admin/v1/agencies/%d/clients", "GET /api/admin/v1/agencies/%d/invitations", "DELETE /api/admin/v1/agencies/%d/invitations/1",
+		"PATCH /api/admin/v1/agencies/%d/members/1", "DELETE /api/admin/v1/agencies/%d/members/1"} {
 		m, path, _ := strings.Cut(p, " ")
 		if r := e.Do(t, m, "", fmt.Sprintf(path, w.agencyB), map[string]string{"email": "x@y.test", "role": "agency_staff", "tenant": "shop-a"}, w.agencyA...); r.Status != 404 {
 			t.Errorf("%s of another agency: %d %s", p, r.Status, r.Body)
