@@ -138,6 +138,52 @@ describe('agency sign-up', () => {
       await ap.getByTestId(`agency-link-${agencyId}`).click();
       await ap.waitForURL(new RegExp(`/admin/agencies/${agencyId}$`));
 
+      // ——— The colleague joins as staff: they open the client shop, and see no controls on the team ———
+      const col = await newPage(browser);
+      try {
+        const mail = await (await col.context.request.get(`${API}/dev/mail?to=${encodeURIComponent(colleague)}`)).json();
+        const token = /\/admin\/invite\/([A-Za-z0-9_-]+)/.exec(mail.mail[0].body)?.[1];
+        assert.ok(token, 'the invitation mail carries its link');
+        const acc = await col.context.request.post(`${API}/invitations/accept`, { data: { token, name: 'Zhao Min', password: PASSWORD } });
+        assert.equal(acc.status(), 200, await acc.text());
+        const colId = (await acc.json()).user.id;
+        const shopAPI = `${API}/tenants/${brandSlug}`;
+        assert.equal((await col.context.request.get(shopAPI)).status(), 200, 'staff open the client shop');
+        await col.page.goto(adminURL(`/agencies/${agencyId}`));
+        await col.page.getByTestId(`agency-member-${colleague}`).getByText('Agency staff').waitFor();
+        assert.equal(await col.page.locator('[data-testid^="agency-member-role-"], [data-testid^="agency-member-remove-"]').count(), 0, 'no controls for staff');
+
+        // ——— The admin makes them an admin, then removes them ———
+        await ap.reload();
+        const colRow = ap.getByTestId(`agency-member-${colleague}`);
+        await colRow.waitFor();
+        assert.equal(await ap.getByTestId(`agency-member-role-li.wei@growth-${tag}.test`).count(), 0, 'no controls on oneself');
+        await ap.getByTestId(`agency-member-role-${colleague}`).click();
+        const [promoted] = await Promise.all([
+          ap.waitForResponse((r) => r.url().endsWith(`/agencies/${agencyId}/members/${colId}`) && r.request().method() === 'PATCH'),
+          ap.locator('.ant-select-dropdown:visible').getByText('Agency admin', { exact: true }).click(),
+        ]);
+        assert.equal(promoted.status(), 200, await promoted.text());
+        await ap.getByText('Zhao Min is now Agency admin').waitFor();
+        await screenshot(ap, 'agency-team-roles-en');
+        await ap.getByTestId(`agency-member-remove-${colleague}`).click();
+        const dialog = ap.locator('.ant-modal-confirm');
+        await dialog.getByText('Remove Zhao Min from the agency?').waitFor();
+        await screenshot(ap, 'agency-team-remove-en');
+        const [gone] = await Promise.all([
+          ap.waitForResponse((r) => r.url().endsWith(`/agencies/${agencyId}/members/${colId}`) && r.request().method() === 'DELETE'),
+          dialog.getByRole('button', { name: 'Remove from the agency' }).click(),
+        ]);
+        assert.equal(gone.status(), 204, await gone.text());
+        await ap.getByText('Zhao Min no longer works for the agency').waitFor();
+        await colRow.waitFor({ state: 'detached' });
+        // Their next request to the client shop finds nothing.
+        assert.equal((await col.context.request.get(shopAPI)).status(), 404, 'the removed colleague no longer opens the client shop');
+        assert.deepEqual(col.errors, [], 'no page errors (colleague)');
+      } finally {
+        await col.context.close();
+      }
+
       assert.deepEqual(agency.errors, [], 'no page errors (agency)');
       assert.deepEqual(brand.errors, [], 'no page errors (brand)');
     } finally {

@@ -286,6 +286,24 @@ export function useRevokeAgencyInvitation(id: number) {
   });
 }
 
+/** Gives a member of the agency another agency role (admins only; the agency keeps an admin). */
+export function useSetAgencyRole(id: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ userId, role }: { userId: number; role: AgencyRoleName }) => api.patch<AgencyMember>(`/agencies/${id}/members/${userId}`, { role }),
+    onSettled: () => void qc.invalidateQueries({ queryKey: keys.agency(id) }),
+  });
+}
+
+/** Takes a person out of the agency: they lose its client shops at once. */
+export function useRemoveAgencyMember(id: number) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: (userId: number) => api.delete(`/agencies/${id}/members/${userId}`),
+    onSettled: () => void qc.invalidateQueries({ queryKey: keys.agency(id) }),
+  });
+}
+
 /** A fresh link: the old invitation is revoked, a new one mailed (7 more days). */
 export function useResendAgencyInvitation(id: number) {
   const qc = useQueryClient();

@@ -324,6 +324,13 @@ export const teamEn = {
   'agencyHome.team.resend': 'Send a new link',
   'agencyHome.team.resent': 'A new link was sent to {email}',
   'agencyHome.team.adminsOnly': 'Only your agency’s admins can invite colleagues.',
+  'agencyHome.team.roleOf': 'Agency role of {name}',
+  'agencyHome.team.roleChanged': '{name} is now {role}',
+  'agencyHome.team.remove': 'Remove from the agency',
+  'agencyHome.team.removeOf': 'Remove {name} from the agency',
+  'agencyHome.team.removeTitle': 'Remove {name} from the agency?',
+  'agencyHome.team.removeText': 'They stop working for {agency} at once and can no longer open any of its client shops. Their account stays; you can invite them again later.',
+  'agencyHome.team.removed': '{name} no longer works for the agency',
   'agencyHome.ownShops': 'Your own shops',
 } satisfies Record<string, string>;
 
@@ -650,5 +657,12 @@ export const teamZhCN: Record<keyof typeof teamEn, string> = {
   'agencyHome.team.resend': '重新发送链接',
   'agencyHome.team.resent': '已向 {email} 发送新链接',
   'agencyHome.team.adminsOnly': '只有公司管理员可以邀请同事。',
+  'agencyHome.team.roleOf': '{name} 的公司角色',
+  'agencyHome.team.roleChanged': '{name} 现在是{role}',
+  'agencyHome.team.remove': '移出公司',
+  'agencyHome.team.removeOf': '将 {name} 移出公司',
+  'agencyHome.team.removeTitle': '将 {name} 移出公司？',
+  'agencyHome.team.removeText': '对方将立即不再为“{agency}”工作，也无法再打开任何客户店铺。其账号仍保留，之后可再次邀请。',
+  'agencyHome.team.removed': '{name} 已被移出公司',
   'agencyHome.ownShops': '你自己的店铺',
 };

@@ -1,12 +1,14 @@
-import { MailOutlined, RedoOutlined, StopOutlined, UserAddOutlined } from '@ant-design/icons';
+import { DeleteOutlined, MailOutlined, RedoOutlined, StopOutlined, UserAddOutlined } from '@ant-design/icons';
 import type { UseQueryResult } from '@tanstack/react-query';
 import { Alert, App, Avatar, Button, Card, Divider, Empty, Form, Input, List, Select, Space, Tooltip, Typography } from 'antd';
 import {
   AGENCY_ROLES,
   useAgencyInvitations,
   useInviteToAgency,
+  useRemoveAgencyMember,
   useResendAgencyInvitation,
   useRevokeAgencyInvitation,
+  useSetAgencyRole,
   type AgencyMember,
   type AgencyRoleName,
   type AgencyView,
@@ -32,7 +34,10 @@ export function AgencyTeam({ agencyId, admin, query }: { agencyId: number; admin
             dataSource={a.members}
             data-testid="agency-members"
             renderItem={(m) => (
-              <List.Item extra={<RoleTag role={m.role} />}>
+              <List.Item
+                data-testid={`agency-member-${m.email}`}
+                extra={admin && m.user_id !== session.user.id ? <MemberActions agencyId={agencyId} agencyName={a.name} member={m} /> : <RoleTag role={m.role} />}
+              >
                 <List.Item.Meta
                   avatar={<Avatar style={{ background: '#e0e7ff', color: '#4338ca' }}>{initials(m.name || m.email)}</Avatar>}
                   title={
@@ -57,6 +62,61 @@ export function AgencyTeam({ agencyId, admin, query }: { agencyId: number; admin
       </Divider>
       {admin ? <InviteForm agencyId={agencyId} /> : <Alert type="info" showIcon message={t('agencyHome.team.adminsOnly')} />}
     </Card>
+  );
+}
+
+/** An admin's controls on a colleague: their agency role, and removing them (after confirmation). */
+function MemberActions({ agencyId, agencyName, member: m }: { agencyId: number; agencyName: string; member: AgencyMember }) {
+  const { t } = useI18n();
+  const { message } = App.useApp();
+  const errorMessage = useErrorMessage();
+  const confirm = useConfirm();
+  const roleLabel = useRoleLabel();
+  const setRole = useSetAgencyRole(agencyId);
+  const remove = useRemoveAgencyMember(agencyId);
+  const name = m.name || m.email;
+  return (
+    <Space size={4}>
+      <Select<AgencyRoleName>
+        value={m.role}
+        size="small"
+        className="agency-member-role"
+        popupMatchSelectWidth={false}
+        loading={setRole.isPending}
+        disabled={setRole.isPending}
+        options={AGENCY_ROLES.map((r) => ({ value: r, label: roleLabel(r) }))}
+        onChange={(role) =>
+          setRole.mutate(
+            { userId: m.user_id, role },
+            {
+              onSuccess: () => void message.success(t('agencyHome.team.roleChanged', { name, role: roleLabel(role) })),
+              onError: (e) => void message.error(errorMessage(e)),
+            },
+          )
+        }
+        aria-label={t('agencyHome.team.roleOf', { name })}
+        data-testid={`agency-member-role-${m.email}`}
+      />
+      <Tooltip title={t('agencyHome.team.remove')}>
+        <Button
+          type="text"
+          danger
+          size="small"
+          icon={<DeleteOutlined />}
+          aria-label={t('agencyHome.team.removeOf', { name })}
+          data-testid={`agency-member-remove-${m.email}`}
+          onClick={() =>
+            confirm({
+              title: t('agencyHome.team.removeTitle', { name }),
+              content: t('agencyHome.team.removeText', { agency: agencyName }),
+              okText: t('agencyHome.team.remove'),
+              run: () => remove.mutateAsync(m.user_id),
+              done: t('agencyHome.team.removed', { name }),
+            })
+          }
+        />
+      </Tooltip>
+    </Space>
   );
 }
 
