@@ -323,6 +323,7 @@ func (s *Service) Credentials(ctx context.Context) (*CredentialsOverview, error)
 		}
 		return nil
 	})
+	localizeVerifications(ctx, out)
 	return out, err
 }
 
