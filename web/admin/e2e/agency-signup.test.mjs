@@ -27,6 +27,16 @@ async function signUpBrand(context, email, slug, company) {
   assert.equal(res.status(), 201, `brand sign-up ${slug}: ${await res.text()}`);
 }
 
+/** Accepts the invitation mailed to email in context (which then holds that person's session); their user id. */
+async function acceptInvitation(context, email, name) {
+  const mail = await (await context.request.get(`${API}/dev/mail?to=${encodeURIComponent(email)}`)).json();
+  const token = /\/admin\/invite\/([A-Za-z0-9_-]+)/.exec(mail.mail[0].body)?.[1];
+  assert.ok(token, 'the invitation mail carries its link');
+  const acc = await context.request.post(`${API}/invitations/accept`, { data: { token, name, password: PASSWORD } });
+  assert.equal(acc.status(), 200, await acc.text());
+  return (await acc.json()).user.id;
+}
+
 /** Submits a form by clicking testId and returns the answer to the request whose URL ends with path. */
 async function submit(page, testId, path) {
   const [res] = await Promise.all([
@@ -141,12 +151,7 @@ describe('agency sign-up', () => {
       // ——— The colleague joins as staff: they open the client shop, and see no controls on the team ———
       const col = await newPage(browser);
       try {
-        const mail = await (await col.context.request.get(`${API}/dev/mail?to=${encodeURIComponent(colleague)}`)).json();
-        const token = /\/admin\/invite\/([A-Za-z0-9_-]+)/.exec(mail.mail[0].body)?.[1];
-        assert.ok(token, 'the invitation mail carries its link');
-        const acc = await col.context.request.post(`${API}/invitations/accept`, { data: { token, name: 'Zhao Min', password: PASSWORD } });
-        assert.equal(acc.status(), 200, await acc.text());
-        const colId = (await acc.json()).user.id;
+        const colId = await acceptInvitation(col.context, colleague, 'Zhao Min');
         const shopAPI = `${API}/tenants/${brandSlug}`;
         assert.equal((await col.context.request.get(shopAPI)).status(), 200, 'staff open the client shop');
         await col.page.goto(adminURL(`/agencies/${agencyId}`));
@@ -168,13 +173,13 @@ describe('agency sign-up', () => {
         await screenshot(ap, 'agency-team-roles-en');
         await ap.getByTestId(`agency-member-remove-${colleague}`).click();
         const dialog = ap.locator('.ant-modal-confirm');
-        await dialog.getByText('Remove Zhao Min from the agency?').waitFor();
+        await dialog.locator('.ant-modal-confirm-title').getByText('Remove Zhao Min from the agency?').waitFor();
         await screenshot(ap, 'agency-team-remove-en');
         const [gone] = await Promise.all([
           ap.waitForResponse((r) => r.url().endsWith(`/agencies/${agencyId}/members/${colId}`) && r.request().method() === 'DELETE'),
           dialog.getByRole('button', { name: 'Remove from the agency' }).click(),
         ]);
-        assert.equal(gone.status(), 204, await gone.text());
+        assert.equal(gone.status(), 204, 'the colleague is removed');
         await ap.getByText('Zhao Min no longer works for the agency').waitFor();
         await colRow.waitFor({ state: 'detached' });
         // Their next request to the client shop finds nothing.
@@ -205,12 +210,7 @@ describe('agency sign-up', () => {
       const email = `drifter@${slug}.test`;
       const inv = await brand.context.request.post(`${API}/tenants/${slug}/invitations`, { data: { email, role: 'viewer' } });
       assert.equal(inv.status(), 201, await inv.text());
-      const mail = await (await brand.context.request.get(`${API}/dev/mail?to=${encodeURIComponent(email)}`)).json();
-      const token = /\/admin\/invite\/([A-Za-z0-9_-]+)/.exec(mail.mail[0].body)?.[1];
-      assert.ok(token, 'the invitation mail carries its link');
-      const acc = await person.context.request.post(`${API}/invitations/accept`, { data: { token, name: 'Wang Fang', password: PASSWORD } });
-      assert.equal(acc.status(), 200, await acc.text());
-      const userId = (await acc.json()).user.id;
+      const userId = await acceptInvitation(person.context, email, 'Wang Fang');
       const removed = await brand.context.request.delete(`${API}/tenants/${slug}/members/${userId}`);
       assert.equal(removed.status(), 204, await removed.text());
 
