@@ -292,6 +292,14 @@ describe('what the server writes, in Chinese', () => {
       await page.unroute(`**/orders/${silent.id}/refunds`);
       await page.unroute(orderURL);
       await page.getByTestId('refund-modal').press('Escape');
+      // Opened now, the order is declaring: the Refund button is disabled and says what to wait for.
+      await page.reload();
+      const waitCustoms = page.getByTestId('refund-wait-customs');
+      await waitCustoms.waitFor();
+      assert.ok(await waitCustoms.isDisabled(), 'Refund is disabled while customs has not answered');
+      assert.equal(await page.getByTestId('refund-button').count(), 0);
+      await waitCustoms.hover({ force: true });
+      await page.getByText('订单正在向海关申报：海关回执后即可退款。').waitFor();
 
       // ——— Publishing a product that lacks its Chinese title and customs data ———
       await page.goto(adminURL(`/s/${SLUG}/catalog/${draft.body.id}`));

@@ -466,6 +466,7 @@ export const en = {
   'order.title': 'Order {no}',
   'order.backToList': 'All orders',
   'order.refund': 'Refund',
+  'order.refundAfterCustoms': 'The order is being declared to customs: it can be refunded once customs has answered.',
   'order.needsRefund': 'Money arrived that this order cannot keep; it is being returned automatically.',
   'order.lines': 'Items',
   'order.buyerAndAddress': 'Buyer and delivery',

@@ -465,6 +465,7 @@ export const zhCN: Messages = {
   'order.title': '订单 {no}',
   'order.backToList': '全部订单',
   'order.refund': '退款',
+  'order.refundAfterCustoms': '订单正在向海关申报：海关回执后即可退款。',
   'order.needsRefund': '该订单收到了无法保留的款项，正在自动退回。',
   'order.lines': '商品',
   'order.buyerAndAddress': '订购人与收货信息',

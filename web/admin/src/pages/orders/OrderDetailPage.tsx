@@ -1,5 +1,5 @@
 import { ArrowLeftOutlined, RollbackOutlined, ShoppingCartOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Card, Descriptions, Empty, Form, Input, Modal, Radio, Table, Tag, Timeline, Typography } from 'antd';
+import { Alert, App, Button, Card, Descriptions, Empty, Form, Input, Modal, Radio, Table, Tag, Timeline, Tooltip, Typography } from 'antd';
 import { useRef, useState } from 'react';
 import { useParams } from 'react-router';
 import {
@@ -59,6 +59,13 @@ function OrderDetail({ id }: { id: number }) {
               <Button type="primary" danger icon={<RollbackOutlined />} onClick={() => setRefundOpen(true)} data-testid="refund-button" style={{ marginLeft: 8 }}>
                 {t('order.refund')}
               </Button>
+            )}
+            {o && o.status === 'declaring' && can('orders:refund') && (
+              <Tooltip title={t('order.refundAfterCustoms')}>
+                <Button danger disabled icon={<RollbackOutlined />} data-testid="refund-wait-customs" style={{ marginLeft: 8 }}>
+                  {t('order.refund')}
+                </Button>
+              </Tooltip>
             )}
           </>
         }
