@@ -155,22 +155,9 @@ func TestAgencyClientsAndIsolation(t *testing.T) {
 	// Products of A (3 published, 1 draft) and of B (5 published).
 	var ids struct{ A, B int64 }
 	e.App.DB.Raw(`SELECT (SELECT id FROM tenants WHERE slug = 'shop-a') AS a, (SELECT id FROM tenants WHERE slug = 'shop-b') AS b`).Scan(&ids)
-	add := func(tid int64, status string, n int) {
-		err := db.InTenant(scope.WithTenant(context.Background(), tid), e.App.DB, func(tx *gorm.DB) error {
-			for i := 0; i < n; i++ {
-				if err := tx.Exec(`INSERT INTO products (tenant_id, status) VALUES (?, ?)`, tid, status).Error; err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	add(ids.A, "published", 3)
-	add(ids.A, "draft", 1)
-	add(ids.B, "published", 5)
+	addProducts(t, e, ids.A, "published", 3)
+	addProducts(t, e, ids.A, "draft", 1)
+	addProducts(t, e, ids.B, "published", 5)
 
 	// X: approved by A as catalog manager, declined by B. Y: approved by B as order manager.
 	w.request(t, w.x, w.xID, "shop-a")

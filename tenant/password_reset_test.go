@@ -106,23 +106,10 @@ func TestHomeCounters(t *testing.T) {
 	other := create(t, e, "dutch-cocoa", "Dutch Cocoa")
 	owner := e.Member(t, tn.ID, "owner@nordic-skin.test", tenant.RoleOwner)
 	catalog := e.Member(t, tn.ID, "catalog@nordic-skin.test", tenant.RoleCatalogManager)
-	add := func(tenantID int64, status string, n int) {
-		err := db.InTenant(scope.WithTenant(context.Background(), tenantID), e.App.DB, func(tx *gorm.DB) error {
-			for i := 0; i < n; i++ {
-				if err := tx.Exec(`INSERT INTO products (tenant_id, status) VALUES (?, ?)`, tenantID, status).Error; err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	add(tn.ID, "published", 3)
-	add(tn.ID, "draft", 2)
-	add(tn.ID, "archived", 1)
-	add(other.ID, "published", 7)
+	addProducts(t, e, tn.ID, "published", 3)
+	addProducts(t, e, tn.ID, "draft", 2)
+	addProducts(t, e, tn.ID, "archived", 1)
+	addProducts(t, e, other.ID, "published", 7)
 
 	var f tenant.HomeFigures
 	r := e.Do(t, "GET", "", "/api/admin/v1/tenants/nordic-skin/home", nil, owner...)
@@ -143,5 +130,21 @@ func TestHomeCounters(t *testing.T) {
 	// Another shop's staff get 404.
 	if r := e.Do(t, "GET", "", "/api/admin/v1/tenants/dutch-cocoa/home", nil, owner...); r.Status != 404 {
 		t.Fatalf("other shop's home: %d", r.Status)
+	}
+}
+
+// addProducts inserts n bare products of status into tenant tid.
+func addProducts(t *testing.T, e *testenv.Env, tid int64, status string, n int) {
+	t.Helper()
+	err := db.InTenant(scope.WithTenant(context.Background(), tid), e.App.DB, func(tx *gorm.DB) error {
+		for i := 0; i < n; i++ {
+			if err := tx.Exec(`INSERT INTO products (tenant_id, status) VALUES (?, ?)`, tid, status).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
