@@ -268,6 +268,8 @@ export interface CustomsAttention {
 
 export interface CustomsDocument {
   kind: CustomsDocKind;
+  /** The customs order of the document, for an order split into customs orders. */
+  order_no?: string;
   state: CustomsDocState;
   attempt: number;
   guid: string;
@@ -286,10 +288,27 @@ export interface CustomsDocuments {
   order_no: string;
   order_status: string;
   documents: CustomsDocument[];
+  /** The customs orders of an order shipped from several warehouses (absent otherwise). */
+  sub_orders?: CustomsSubOrder[];
+}
+
+/** One customs order (`out_trade_no-N`) of an order shipped from several warehouses; amounts in fen. */
+export interface CustomsSubOrder {
+  order_no: string;
+  warehouse_id: number | null;
+  line_nos: number[];
+  goods_value: number;
+  freight: number;
+  discount: number;
+  tax_total: number;
+  actural_paid: number;
+  documents: CustomsDocument[];
 }
 
 export interface CustomsQueueDoc {
   kind: CustomsDocKind;
+  /** The customs order (`out_trade_no-N`) of a split order's document. */
+  order_no?: string;
   state: Exclude<CustomsDocState, 'not_started'>;
   since: string;
   last_receipt: CustomsLastReceipt | null;
@@ -321,8 +340,11 @@ export function useCustomsDocuments(slug: string, orderId: number) {
 export function useRedeclare(slug: string, orderId: number) {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (kind: 'order' | 'payment') =>
-      api.post<unknown>(`${ordersBase(slug)}/${orderId}/customs${kind === 'payment' ? '/payment' : ''}/redeclare`),
+    // orderNo: one customs order of a split order (the order declaration only).
+    mutationFn: ({ kind, orderNo }: { kind: 'order' | 'payment'; orderNo?: string }) =>
+      api.post<unknown>(`${ordersBase(slug)}/${orderId}/customs${kind === 'payment' ? '/payment' : ''}/redeclare`, undefined, {
+        query: kind === 'order' && orderNo ? { order_no: orderNo } : undefined,
+      }),
     onSettled: () => {
       void qc.invalidateQueries({ queryKey: ['order-customs', slug, orderId] });
       void qc.invalidateQueries({ queryKey: ['order', slug, orderId] });

@@ -88,7 +88,7 @@ function Queue() {
             render: (_, o) => (
               <div style={{ display: 'flex', flexDirection: 'column', gap: 10 }}>
                 {o.documents.map((d) => (
-                  <QueueDoc key={d.kind} d={d} />
+                  <QueueDoc key={`${d.kind} ${d.order_no ?? ''}`} d={d} />
                 ))}
               </div>
             ),
@@ -109,9 +109,14 @@ function Queue() {
 function QueueDoc({ d }: { d: CustomsQueueDoc }) {
   const { t } = useI18n();
   return (
-    <div data-testid={`queue-doc-${d.kind}`}>
+    <div data-testid={`queue-doc-${d.kind}`} data-order-no={d.order_no}>
       <div style={{ display: 'flex', gap: 6, alignItems: 'center', flexWrap: 'wrap' }}>
         <Typography.Text strong>{t(`ops.customs.kind.${d.kind}`)}</Typography.Text>
+        {d.order_no && (
+          <Tag bordered={false} color="blue" className="mono" data-testid="queue-doc-order-no">
+            {t('ops.customs.split.queueOrder', { no: d.order_no })}
+          </Tag>
+        )}
         <CustomsStateTag kind={`queue-${d.kind}`} state={d.state} />
         {d.problem !== d.state && <Typography.Text type="secondary">{t(`ops.customs.problem.${d.problem}`)}</Typography.Text>}
       </div>

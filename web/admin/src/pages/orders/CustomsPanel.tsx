@@ -1,6 +1,7 @@
 import { CheckCircleFilled, ClockCircleOutlined, CloseCircleFilled, ExclamationCircleFilled, MinusCircleOutlined, RedoOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, Col, Collapse, Empty, Row, Space, Tag, Timeline, Typography } from 'antd';
-import { useCustomsDocuments, useRedeclare, type CustomsDocState, type CustomsDocument } from '../../api/ops';
+import { useWarehouses } from '../../api/catalog';
+import { useCustomsDocuments, useRedeclare, type CustomsDocState, type CustomsDocument, type CustomsSubOrder } from '../../api/ops';
 import { useShop } from '../../auth/ShopContext';
 import { ErrorState, useErrorMessage } from '../../components/States';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -51,6 +52,8 @@ export function CustomsPanel({ slug, orderId }: { slug: string; orderId: number 
         <ErrorState error={q.error} variant="inline" onRetry={() => void q.refetch()} />
       ) : !started ? (
         <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('ops.customs.notStarted')} data-testid="customs-not-started" />
+      ) : q.data.sub_orders?.length ? (
+        <SplitOrders slug={slug} orderId={orderId} docs={docs} subs={q.data.sub_orders} />
       ) : (
         <>
           {docs
@@ -70,6 +73,105 @@ export function CustomsPanel({ slug, orderId }: { slug: string; orderId: number 
     </Card>
   );
 }
+
+/**
+ * An order shipped from several warehouses: one block per customs order
+ * (`out_trade_no-N`) with its warehouse, lines, amounts and four documents;
+ * Declare again acts on that customs order only. The payment declaration is
+ * the whole order's: its problem is shown once, above the blocks.
+ */
+function SplitOrders({ slug, orderId, docs, subs }: { slug: string; orderId: number; docs: CustomsDocument[]; subs: CustomsSubOrder[] }) {
+  const { t } = useI18n();
+  const warehouses = useWarehouses(slug);
+  const pay = docs.find((d) => d.kind === 'payment');
+  const warehouseName = (id: number | null) => {
+    if (id == null) return null;
+    const w = warehouses.data?.find((x) => x.id === id);
+    return w ? `${w.name} (${w.code})` : `#${id}`;
+  };
+  return (
+    <>
+      <Typography.Paragraph type="secondary" data-testid="customs-split-note">
+        {t('ops.customs.split.note', { count: subs.length })}
+      </Typography.Paragraph>
+      {pay?.attention && <Attention slug={slug} orderId={orderId} doc={pay} />}
+      {subs.map((s) => (
+        <div
+          key={s.order_no}
+          data-testid={`customs-sub-${s.order_no}`}
+          className="customs-sub"
+          style={{ border: '1px solid rgba(5,5,5,0.08)', borderRadius: 10, padding: 14, marginBottom: 12, background: 'rgba(0,0,0,0.015)' }}
+        >
+          <SubOrderHeader sub={s} warehouse={warehouseName(s.warehouse_id)} />
+          {s.documents
+            .filter((d) => d.attention && d.kind !== 'payment')
+            .map((d) => (
+              <Attention key={d.kind} slug={slug} orderId={orderId} doc={d} orderNo={s.order_no} />
+            ))}
+          <Row gutter={[12, 12]}>
+            {s.documents.map((d) => (
+              <Col key={d.kind} xs={24} md={12} xxl={6}>
+                <DocumentCard doc={d} />
+              </Col>
+            ))}
+          </Row>
+        </div>
+      ))}
+    </>
+  );
+}
+
+function SubOrderHeader({ sub: s, warehouse }: { sub: CustomsSubOrder; warehouse: string | null }) {
+  const { t, money } = useI18n();
+  const worst = s.documents.reduce<CustomsDocState>((w, d) => (rank[d.state] > rank[w] ? d.state : w), 'accepted');
+  const amounts: [string, number, string][] = [
+    [t('ops.customs.split.goods'), s.goods_value, 'goods'],
+    [t('ops.customs.split.freight'), s.freight, 'freight'],
+    [t('ops.customs.split.tax'), s.tax_total, 'tax'],
+  ];
+  if (s.discount) amounts.push([t('ops.customs.split.discount'), -s.discount, 'discount']);
+  return (
+    <div style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'flex-start', gap: 12, flexWrap: 'wrap', marginBottom: 12 }}>
+      <div>
+        <Space size={8} wrap>
+          <StateIcon state={worst} />
+          <Typography.Text strong className="mono" data-testid="customs-sub-no">
+            {s.order_no}
+          </Typography.Text>
+          {warehouse && (
+            <Tag bordered={false} data-testid="customs-sub-warehouse">
+              {warehouse}
+            </Tag>
+          )}
+        </Space>
+        <div>
+          <Typography.Text type="secondary" style={{ fontSize: 12 }} data-testid="customs-sub-lines">
+            {s.line_nos.length ? t('ops.customs.split.lines', { lines: s.line_nos.join(', ') }) : t('ops.customs.split.noLines')}
+          </Typography.Text>
+        </div>
+      </div>
+      <div style={{ textAlign: 'right' }}>
+        <div>
+          <Typography.Text type="secondary">{t('ops.customs.split.paid')} </Typography.Text>
+          <Typography.Text strong data-testid="customs-sub-paid">
+            {money(s.actural_paid)}
+          </Typography.Text>
+        </div>
+        <Typography.Text type="secondary" style={{ fontSize: 12 }}>
+          {amounts.map(([label, v, k], i) => (
+            <span key={k}>
+              {i > 0 && ' · '}
+              {label} {money(v)}
+            </span>
+          ))}
+        </Typography.Text>
+      </div>
+    </div>
+  );
+}
+
+/** Document states from done to furthest from it (the customs order's icon shows the worst). */
+const rank: Record<CustomsDocState, number> = { accepted: 0, received: 1, sent: 2, not_started: 3, pending: 4, failed: 5, rejected: 6 };
 
 function DocumentCard({ doc: d }: { doc: CustomsDocument }) {
   const { t, dateTime } = useI18n();
@@ -157,7 +259,7 @@ function DocumentCard({ doc: d }: { doc: CustomsDocument }) {
 }
 
 /** A document that needs a person: why, what to do, and the action when the console can take it. */
-function Attention({ slug, orderId, doc }: { slug: string; orderId: number; doc: CustomsDocument }) {
+function Attention({ slug, orderId, doc, orderNo }: { slug: string; orderId: number; doc: CustomsDocument; orderNo?: string }) {
   const { t } = useI18n();
   const { can } = useShop();
   const { message } = App.useApp();
@@ -194,7 +296,7 @@ function Attention({ slug, orderId, doc }: { slug: string; orderId: number; doc:
             loading={redeclare.isPending}
             data-testid="customs-redeclare"
             onClick={() =>
-              redeclare.mutate(doc.kind === 'payment' ? 'payment' : 'order', {
+              redeclare.mutate({ kind: doc.kind === 'payment' ? 'payment' : 'order', orderNo }, {
                 onSuccess: () => void message.success(t('ops.customs.redeclared')),
                 onError: (e) => void message.error(errorMessage(e)),
               })
