@@ -45,6 +45,8 @@ interface FxOrder {
 }
 
 const ORDERS: FxOrder[] = [
+  // Shipped from two warehouses: two customs orders (-1, -2); customs rejected -2.
+  { id: 1006, no: 'MS20250520170106', status: 'customs_rejected', paid: 54_300, minutesAgo: 45, sku: 'CB-SERUM-30', title: { en: 'Cloudberry Serum 30 ml', zh: '云莓精华 30 毫升' } },
   { id: 1005, no: 'MS20250520160105', status: 'shipped', paid: 45_800, minutesAgo: 30, sku: 'CB-SERUM-30', title: { en: 'Cloudberry Serum 30 ml', zh: '云莓精华 30 毫升' } },
   { id: 1004, no: 'MS20250520150104', status: 'pending_payment', paid: 29_900, minutesAgo: 55, sku: 'BIRCH-TEA', title: { en: 'Nordic Birch Tea', zh: '北欧白桦茶' } },
   { id: 1003, no: 'MS20250520140103', status: 'declaring', paid: 36_795, minutesAgo: 190, sku: 'CB-SERUM-30', title: { en: 'Cloudberry Serum 30 ml', zh: '云莓精华 30 毫升' } },
@@ -63,6 +65,7 @@ function order(o: FxOrder, detail: boolean) {
     created_at: ago(o.minutesAgo), updated_at: ago(Math.max(o.minutesAgo - 5, 1)),
   };
   if (!detail) return base;
+  if (o.id === 1006) return { ...base, lines: splitLines(), events: [] };
   return {
     ...base,
     lines: [{
@@ -79,11 +82,33 @@ function order(o: FxOrder, detail: boolean) {
   };
 }
 
+/** The lines of the split order 1006: the serum from warehouse 1, the hand cream from warehouse 2. */
+function splitLines() {
+  return SPLIT.map((p, i) => ({
+    line_no: i + 1, sku_id: 11 + i, product_id: 5 + i, warehouse_id: p.warehouse, sku_code: p.sku, title: { en: p.title.en, 'zh-CN': p.title.zh }, option_values: [],
+    quantity: 1, unit_price: p.goods, goods: p.goods, freight_share: p.freight, discount_share: 0, tax_category: 'premium_cosmetics', tax_rate: '23.06%',
+    tax: p.tax, total: p.goods + p.freight + p.tax, hs_code: '3304990099', gname: '护肤品', item_record_no: `ITEM000${i + 1}`, origin_country: '246', unit: '007',
+    trade_mode: '1210',
+  }));
+}
+
+const SPLIT = [
+  { warehouse: 1, sku: 'CB-SERUM-30', goods: 29_900, freight: 600, tax: 7_033, title: { en: 'Cloudberry Serum 30 ml', zh: '云莓精华 30 毫升' } },
+  { warehouse: 2, sku: 'LINGON-CREAM', goods: 12_800, freight: 400, tax: 3_567, title: { en: 'Lingonberry Hand Cream', zh: '越橘护手霜' } },
+];
+
 // ---------------------------------------------------------------- customs
 
 const DOCS = ['order', 'payment', 'waybill', 'inventory'] as const;
 
 function attention(l: 'en' | 'zh', id: number, kind: string) {
+  if (id === 1006 && kind === 'order') {
+    return {
+      problem: 'rejected', action: 'fix_identity',
+      reason: say(l, { en: "Customs could not verify the buyer's identity (name and ID number).", zh: '海关未能核验订购人身份（姓名与身份证号）。' }),
+      action_text: say(l, { en: "Ask the buyer to correct their real name and ID number, then declare again.", zh: '请买家更正真实姓名和身份证号，然后重新申报。' }),
+    };
+  }
   if (id === 1002 && kind === 'order') {
     return {
       problem: 'rejected', action: 'fix_product',
@@ -132,7 +157,41 @@ function customsDocs(l: 'en' | 'zh', o: FxOrder) {
   });
 }
 
+/** The customs orders of the split order 1006: -1 went through, customs rejected the order declaration of -2. */
+function splitSubOrders(l: 'en' | 'zh', o: FxOrder) {
+  return SPLIT.map((p, i) => {
+    const no = `${o.no}-${i + 1}`;
+    const documents = DOCS.map((kind) => {
+      const rejected = i === 1 && kind === 'order';
+      const waiting = i === 1 && (kind === 'waybill' || kind === 'inventory');
+      const r = rejected ? { status: 100, info: '订购人身份信息校验不通过' } : waiting ? null : { status: kind === 'inventory' ? 800 : 120, info: kind === 'inventory' ? '放行' : '入库成功' };
+      return {
+        kind, order_no: no, state: waiting ? 'not_started' : rejected ? 'rejected' : 'accepted', attempt: waiting ? 0 : 1, guid: waiting ? '' : `GUID-${no}-${kind}`,
+        sends: waiting ? 0 : 1, last_receipt: r ? { status: r.status, info: r.info, time: ago(o.minutesAgo - 20) } : null, last_error: '',
+        sent_at: waiting ? null : ago(o.minutesAgo - 2), updated_at: waiting ? null : ago(o.minutesAgo - 5),
+        receipts: r ? [{ guid: `GUID-${no}-${kind}`, return_status: r.status, return_time: ago(o.minutesAgo - 20), return_info: r.info }] : [],
+        attention: rejected ? attention(l, o.id, kind) : null,
+      };
+    });
+    return {
+      order_no: no, warehouse_id: p.warehouse, line_nos: [i + 1], goods_value: p.goods, freight: p.freight, discount: 0, tax_total: p.tax,
+      actural_paid: p.goods + p.freight + p.tax, documents,
+    };
+  });
+}
+
 function customsView(l: 'en' | 'zh', o: FxOrder) {
+  if (o.id === 1006) {
+    const subs = splitSubOrders(l, o);
+    // Per kind, the customs order furthest from done; the payment declaration is the whole order's.
+    const documents = DOCS.map((_, k) => (k === 1 ? { ...subs[0].documents[1], order_no: undefined } : subs[1].documents[k]));
+    const d = documents[0];
+    return {
+      order_id: o.id, order_no: o.no, order_status: o.status, documents, sub_orders: subs,
+      order_declaration: { kind: 'order', order_no: d.order_no, state: d.state, attempt: d.attempt, guid: d.guid, sends: d.sends, last_status: 100,
+        last_info: d.last_receipt?.info ?? '', last_receipt_at: d.last_receipt?.time ?? null, last_error: '', sent_at: d.sent_at, updated_at: d.updated_at, receipts: d.receipts },
+    };
+  }
   const documents = customsDocs(l, o);
   const d = documents[0];
   return {
@@ -146,10 +205,10 @@ function customsView(l: 'en' | 'zh', o: FxOrder) {
 }
 
 function customsQueue(l: 'en' | 'zh') {
-  return ORDERS.filter((o) => o.id === 1002 || o.id === 1003).map((o) => ({
+  return ORDERS.filter((o) => o.id === 1002 || o.id === 1003 || o.id === 1006).map((o) => ({
     order_id: o.id, order_no: o.no, order_status: o.status,
-    documents: customsDocs(l, o).filter((d) => d.attention).map((d) => ({
-      kind: d.kind, state: d.state, since: d.updated_at, last_receipt: d.last_receipt, last_error: d.last_error, ...d.attention,
+    documents: (o.id === 1006 ? splitSubOrders(l, o).flatMap((s) => s.documents) : customsDocs(l, o)).filter((d) => d.attention).map((d) => ({
+      kind: d.kind, ...('order_no' in d ? { order_no: d.order_no } : {}), state: d.state, since: d.updated_at, last_receipt: d.last_receipt, last_error: d.last_error, ...d.attention,
     })),
   }));
 }
@@ -272,6 +331,12 @@ export function opsFixture(method: string, path: string, query: URLSearchParams,
   const err = (status: number, code: string, msg: L) => ({ status, body: { error: { code, message: say(l, msg), request_id: 'fx-ops' } } });
   const byId = (id: string | undefined) => ORDERS.find((o) => String(o.id) === id);
 
+  if (method === 'GET' && rest === '/warehouses') {
+    return { status: 200, body: { warehouses: [
+      { id: 1, code: 'HZ-B1', name: say(l, { en: 'Hangzhou bonded', zh: '杭州保税仓' }), kind: 'bonded', created_at: ago(90_000) },
+      { id: 2, code: 'NB-B2', name: say(l, { en: 'Ningbo bonded', zh: '宁波保税仓' }), kind: 'bonded', created_at: ago(80_000) },
+    ] } };
+  }
   if (method === 'GET' && rest === '/orders') {
     const status = query.get('status');
     return { status: 200, body: { orders: ORDERS.filter((o) => !status || o.status === status).map((o) => order(o, false)), next_cursor: null } };
