@@ -3,6 +3,7 @@
 // Types mirror internal/openapi/openapi.yaml.
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { API_BASE, ApiError, acceptLanguage, api } from './client';
+import type { Warehouse } from './types';
 
 const enc = encodeURIComponent;
 const base = (slug: string) => `/tenants/${enc(slug)}`;
@@ -350,6 +351,17 @@ export function useRedeclare(slug: string, orderId: number) {
       void qc.invalidateQueries({ queryKey: ['order', slug, orderId] });
       void qc.invalidateQueries({ queryKey: ['customs-queue', slug] });
     },
+  });
+}
+
+/** The shop's warehouses (to name a customs order's), only for roles that may read them; shares the catalog's cache. */
+export function useWarehouseNames(slug: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ['warehouses', slug],
+    queryFn: ({ signal }) => api.get<{ warehouses: Warehouse[] }>(`${base(slug)}/warehouses`, { signal }),
+    select: (d) => d.warehouses,
+    enabled,
+    staleTime: 5 * 60_000,
   });
 }
 

@@ -1,7 +1,6 @@
 import { CheckCircleFilled, ClockCircleOutlined, CloseCircleFilled, ExclamationCircleFilled, MinusCircleOutlined, RedoOutlined } from '@ant-design/icons';
 import { Alert, App, Button, Card, Col, Collapse, Empty, Row, Space, Tag, Timeline, Typography } from 'antd';
-import { useWarehouses } from '../../api/catalog';
-import { useCustomsDocuments, useRedeclare, type CustomsDocState, type CustomsDocument, type CustomsSubOrder } from '../../api/ops';
+import { useCustomsDocuments, useRedeclare, useWarehouseNames, type CustomsDocState, type CustomsDocument, type CustomsSubOrder } from '../../api/ops';
 import { useShop } from '../../auth/ShopContext';
 import { ErrorState, useErrorMessage } from '../../components/States';
 import { useI18n } from '../../i18n/I18nProvider';
@@ -82,7 +81,8 @@ export function CustomsPanel({ slug, orderId }: { slug: string; orderId: number 
  */
 function SplitOrders({ slug, orderId, docs, subs }: { slug: string; orderId: number; docs: CustomsDocument[]; subs: CustomsSubOrder[] }) {
   const { t } = useI18n();
-  const warehouses = useWarehouses(slug);
+  const { can } = useShop();
+  const warehouses = useWarehouseNames(slug, can('catalog:read'));
   const pay = docs.find((d) => d.kind === 'payment');
   const warehouseName = (id: number | null) => {
     if (id == null) return null;
