@@ -271,3 +271,20 @@ export async function buyAndPay(context, { slug, sandbox, skuId, quantity = 1, b
   await waitFor('the order to be paid', async () => (await shopAPI(context, slug, 'GET', `/orders/${ord.body.id}`)).body?.paid_at);
   return ord.body;
 }
+
+/**
+ * Invites email to shop slug with role (as the signed-in context), accepts
+ * the invitation from the dev mailbox, and returns the invitee's page
+ * (newPage's { context, page, errors }, in locale), signed in.
+ */
+export async function invitedPage(browser, context, { slug, email, role, locale = 'en-US', name = 'Vera Viewer' }) {
+  const inv = await context.request.post(`${API}/tenants/${slug}/invitations`, { data: { email, role } });
+  assert.equal(inv.status(), 201, await inv.text());
+  const mail = await (await context.request.get(`${API}/dev/mail?to=${encodeURIComponent(email)}`)).json();
+  const token = /\/admin\/invite\/([A-Za-z0-9_-]+)/.exec(mail.mail[0].body)?.[1];
+  assert.ok(token, 'the invitation mail carries its link');
+  const invitee = await newPage(browser, { locale });
+  const acc = await invitee.context.request.post(`${API}/invitations/accept`, { data: { token, name, password: 'a long enough password' } });
+  assert.equal(acc.status(), 200, await acc.text());
+  return invitee;
+}

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { API, adminURL, buyAndPay, demo, findSandboxURL, launch, newPage, screenshot, sessionAPIMissing, shopAPI, storefrontRequest, waitFor } from './helpers.mjs';
+import { API, adminURL, buyAndPay, demo, findSandboxURL, invitedPage, launch, newPage, screenshot, sessionAPIMissing, shopAPI, storefrontRequest, waitFor } from './helpers.mjs';
 
 const SLUG = 'alpine-kids';
 
@@ -137,6 +137,22 @@ describe('an order shipped from two warehouses', () => {
       assert.ok((await sub2.getByTestId('customs-doc-order').innerText()).includes('(e2e split)'), 'customs’ reason in the last receipt');
       assert.equal(await sub1.getByTestId('customs-redeclare').count(), 0, 'nothing to declare again for the accepted customs order');
       await screenshot(page, 'ops-split-panel-en');
+
+      // A viewer (in Chinese) sees the same customs orders, without Declare again.
+      const viewer = await invitedPage(browser, context, { slug: SLUG, email: `viewer+split-${tag.toLowerCase()}@alpine-kids.test`, role: 'viewer', locale: 'zh-CN' });
+      try {
+        const vp = viewer.page;
+        await vp.goto(adminURL(`/s/${SLUG}/orders/${order.id}`));
+        const vsub2 = vp.getByTestId('order-customs').getByTestId(`customs-sub-${second}`);
+        await vsub2.getByTestId('customs-attention-order').waitFor();
+        await vp.getByTestId('order-customs').getByTestId(`customs-sub-${first}`).getByTestId('customs-sub-warehouse').waitFor();
+        assert.ok((await vp.getByTestId('customs-split-note').innerText()).includes('个仓库'), 'the note in Chinese');
+        assert.equal(await vp.getByTestId('customs-redeclare').count(), 0, 'no Declare again for a viewer');
+        await screenshot(vp, 'ops-split-viewer-zh');
+        assert.deepEqual(viewer.errors, []);
+      } finally {
+        await viewer.context.close();
+      }
 
       // Declare the rejected customs order again: only it gets a new attempt.
       const [re] = await Promise.all([

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { API, adminURL, buyAndPay, demo, findSandboxURL, launch, newPage, screenshot, sessionAPIMissing, shopAPI, waitFor } from './helpers.mjs';
+import { API, adminURL, buyAndPay, demo, findSandboxURL, invitedPage, launch, newPage, screenshot, sessionAPIMissing, shopAPI, waitFor } from './helpers.mjs';
 
 const SLUG = 'alpine-kids';
 const OWNER = 'owner@alpine-kids.test';
@@ -300,16 +300,8 @@ describe('operations', () => {
       assert.deepEqual(errors, []);
 
       // ——— A viewer: the same screens, read-only (Chinese) ———
-      const viewerEmail = `viewer+${tag.toLowerCase()}@alpine-kids.test`;
-      const inv = await context.request.post(`${API}/tenants/${SLUG}/invitations`, { data: { email: viewerEmail, role: 'viewer' } });
-      assert.equal(inv.status(), 201, await inv.text());
-      const mail = await (await context.request.get(`${API}/dev/mail?to=${encodeURIComponent(viewerEmail)}`)).json();
-      const token = /\/admin\/invite\/([A-Za-z0-9_-]+)/.exec(mail.mail[0].body)?.[1];
-      assert.ok(token, 'the invitation mail carries its link');
-      const viewer = await newPage(browser, { locale: 'zh-CN' });
+      const viewer = await invitedPage(browser, context, { slug: SLUG, email: `viewer+${tag.toLowerCase()}@alpine-kids.test`, role: 'viewer', locale: 'zh-CN' });
       try {
-        const acc = await viewer.context.request.post(`${API}/invitations/accept`, { data: { token, name: 'Vera Viewer', password: 'a long enough password' } });
-        assert.equal(acc.status(), 200, await acc.text());
         const vp = viewer.page;
         await vp.goto(adminURL(`/s/${SLUG}/catalog/import`));
         await vp.getByTestId('import-read-only').waitFor();
