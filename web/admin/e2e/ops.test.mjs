@@ -180,8 +180,9 @@ describe('operations', () => {
         await page.getByTestId('discrepancy-evidence').first().waitFor();
         await screenshot(page, 'ops-reconciliation-day-en');
         await row.getByTestId('discrepancy-resolve').click();
-        await page.getByTestId('resolve-submit').click();
-        await page.getByTestId('resolve-error').waitFor(); // a note is required
+        // A note is required: until one is written, Resolve is disabled and says so.
+        await page.getByTestId('resolve-note-required').waitFor();
+        assert.ok(await page.getByTestId('resolve-submit').isDisabled(), 'Resolve without a note');
         await page.getByTestId('resolve-note').fill('Bill corrected by WeChat Pay support, ticket E2E-1');
         await page.getByTestId('resolve-submit').click();
         await page.getByTestId('resolve-modal').waitFor({ state: 'hidden' });

@@ -272,7 +272,7 @@ function ResolveModal({ date, d, onClose }: { date: string; d: Discrepancy; onCl
       open
       title={t('ops.recon.resolveTitle', { ref: d.reference || `#${d.id}` })}
       okText={t('ops.recon.resolve')}
-      okButtonProps={{ loading: resolve.isPending, 'data-testid': 'resolve-submit' }}
+      okButtonProps={{ loading: resolve.isPending, disabled: note.trim() === '', 'data-testid': 'resolve-submit' }}
       cancelText={t('common.cancel')}
       onOk={submit}
       onCancel={onClose}
@@ -291,6 +291,11 @@ function ResolveModal({ date, d, onClose }: { date: string; d: Discrepancy; onCl
           placeholder={t('ops.recon.notePlaceholder')}
           data-testid="resolve-note"
         />
+        {note.trim() === '' && (
+          <Typography.Text type="secondary" data-testid="resolve-note-required">
+            {t('ops.recon.noteRequired')}
+          </Typography.Text>
+        )}
         {error && <Alert type="error" showIcon message={error} style={{ marginTop: 12 }} data-testid="resolve-error" />}
       </div>
     </Modal>
