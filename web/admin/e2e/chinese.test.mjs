@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { API, adminURL, buyAndPay, demo, findSandboxURL, launch, newPage, openSignIn, screenshot, sessionAPIMissing, shopAPI, signIn, waitFor } from './helpers.mjs';
+import { API, adminURL, buyAndPay, demo, launch, newPage, openSignIn, screenshot, sessionAPIMissing, shopAPI, signIn, signInWithSandbox, waitFor } from './helpers.mjs';
 
 let browser;
 before(async () => {
@@ -209,15 +209,8 @@ describe('what the server writes, in Chinese', () => {
     const SLUG = 'alpine-kids';
     const { context, page, errors } = await newPage(browser, { locale: 'zh-CN' });
     try {
-      const missing = await sessionAPIMissing(context);
-      if (missing) return t.skip(missing);
-      const sandbox = await findSandboxURL();
-      if (!sandbox) return t.skip('the sandbox address is unknown (set MINISHOP_E2E_SANDBOX_URL)');
-      const login = await context.request.post(API + '/session', {
-        headers: { 'Content-Type': 'application/json' },
-        data: JSON.stringify({ email: 'owner@alpine-kids.test', password: demo.password }),
-      });
-      assert.equal(login.status(), 200, `sign-in: ${await login.text()}`);
+      const sandbox = await signInWithSandbox(t, context, 'owner@alpine-kids.test');
+      if (!sandbox) return;
       const tag = randomUUID().slice(0, 6).toUpperCase();
 
       // A compliant product in stock, and a draft that lacks its Chinese title and customs data.

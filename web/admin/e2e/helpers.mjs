@@ -156,6 +156,30 @@ export async function findSandboxURL() {
   return null;
 }
 
+/**
+ * Signs context in as email (demo password) through the API once the
+ * sandbox is known: the sandbox's URL, or null after skipping t (no session
+ * API, or the sandbox address is unknown).
+ */
+export async function signInWithSandbox(t, context, email) {
+  const missing = await sessionAPIMissing(context);
+  if (missing) {
+    t.skip(missing);
+    return null;
+  }
+  const sandbox = await findSandboxURL();
+  if (!sandbox) {
+    t.skip('the sandbox address is unknown (set MINISHOP_E2E_SANDBOX_URL)');
+    return null;
+  }
+  const login = await context.request.post(API + '/session', {
+    headers: { 'Content-Type': 'application/json' },
+    data: JSON.stringify({ email, password: demo.password }),
+  });
+  assert.equal(login.status(), 200, `sign-in as ${email}: ${await login.text()}`);
+  return sandbox;
+}
+
 /** A JSON request to the server naming a storefront by its Host header: { status, body, text }. */
 export async function storefrontRequest(method, host, path, body, headers = {}) {
   const http = await import('node:http');

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { API, adminURL, buyAndPay, demo, findSandboxURL, invitedPage, launch, newPage, screenshot, sessionAPIMissing, shopAPI, storefrontRequest, waitFor } from './helpers.mjs';
+import { adminURL, buyAndPay, invitedPage, launch, newPage, screenshot, shopAPI, signInWithSandbox, storefrontRequest, waitFor } from './helpers.mjs';
 
 const SLUG = 'alpine-kids';
 
@@ -54,15 +54,8 @@ describe('an order shipped from two warehouses', () => {
   test('two customs orders in the 三单 panel; customs rejects one; the queue names it; Declare again acts on it alone', async (t) => {
     const { context, page, errors } = await newPage(browser);
     try {
-      const missing = await sessionAPIMissing(context);
-      if (missing) return t.skip(missing);
-      const sandbox = await findSandboxURL();
-      if (!sandbox) return t.skip('the sandbox address is unknown (set MINISHOP_E2E_SANDBOX_URL)');
-      const login = await context.request.post(API + '/session', {
-        headers: { 'Content-Type': 'application/json' },
-        data: JSON.stringify({ email: 'owner@alpine-kids.test', password: demo.password }),
-      });
-      assert.equal(login.status(), 200, `sign-in: ${await login.text()}`);
+      const sandbox = await signInWithSandbox(t, context, 'owner@alpine-kids.test');
+      if (!sandbox) return;
       const tag = randomUUID().slice(0, 6).toUpperCase();
 
       // Two bonded warehouses, each the only one stocking its product.
