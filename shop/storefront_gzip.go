@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/minishop/minishop/internal/httpx"
 )
 
 // Catalog responses are kept gzip-compressed: a Mini Program asks for gzip,
@@ -66,15 +67,7 @@ func inflate(gz []byte) ([]byte, error) {
 // (gzip or x-gzip) with a q above 0, or not named and allowed by "*".
 func acceptsGzip(header string) bool {
 	named, star := -1.0, -1.0 // -1: not in the header
-	for part := range strings.SplitSeq(header, ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		coding = strings.TrimSpace(coding)
-		q := 1.0
-		if k, v, ok := strings.Cut(strings.TrimSpace(params), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
-			if f, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-				q = f
-			}
-		}
+	for coding, q := range httpx.Weighted(header) {
 		switch {
 		case strings.EqualFold(coding, "gzip") || strings.EqualFold(coding, "x-gzip"):
 			named = max(named, q)

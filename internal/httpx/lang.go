@@ -3,7 +3,6 @@ package httpx
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"strings"
 
 	"github.com/minishop/minishop/internal/errs"
@@ -15,16 +14,11 @@ import (
 // ignored: a client that names neither gets English.
 func PrefersChinese(header string) bool {
 	bestZH, bestEN := -1.0, -1.0
-	for i, part := range strings.Split(header, ",") {
-		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		q := 1.0
-		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
-			if f, err := strconv.ParseFloat(v, 64); err == nil {
-				q = f
-			}
-		}
+	i := 0
+	for tag, q := range Weighted(header) {
 		q -= float64(i) * 1e-6 // earlier wins a tie
-		tag = strings.ToLower(strings.TrimSpace(tag))
+		i++
+		tag = strings.ToLower(tag)
 		switch {
 		case tag == "zh" || strings.HasPrefix(tag, "zh-") || strings.HasPrefix(tag, "zh_"):
 			bestZH = max(bestZH, q)
